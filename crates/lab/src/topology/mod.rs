@@ -1,0 +1,4 @@
+//! Topology: the lab described as data (services, endpoints, calls, versions, journeys).
+pub mod model;
+
+pub use model::*;
