@@ -1,1 +1,66 @@
-fn main() {}
+//! firedrill: the binary. CLI parsing and wiring; the work is in the crates.
+
+mod cli;
+mod client;
+mod cmd;
+mod datadir;
+mod output;
+mod progress;
+
+use clap::Parser;
+use cli::{Cli, Command};
+
+fn init_tracing(command: &Command) {
+    use tracing_subscriber::EnvFilter;
+    let default = match command {
+        Command::Instance(_) => "warn",
+        Command::Up(_) => "warn",
+        _ => "warn",
+    };
+    let filter = EnvFilter::try_from_env("FIREDRILL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(output::color())
+        .try_init();
+}
+
+async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Up(args) => cmd::up::run(cli, args).await,
+        Command::Down => cmd::ops::down(cli).await,
+        Command::Status => cmd::status::run(cli).await,
+        Command::Restart { target } => cmd::ops::restart(cli, target).await,
+        Command::Scale { service, instances } => cmd::ops::scale(cli, service, *instances).await,
+        Command::Drain { target, undo } => cmd::ops::drain(cli, target, *undo).await,
+        Command::Config(c) => cmd::ops::config(cli, c).await,
+        Command::Deploy { service, version } => cmd::ops::deploy(cli, service, version).await,
+        Command::Rollback { service } => cmd::ops::rollback(cli, service).await,
+        Command::Load(c) => cmd::load::run(cli, c).await,
+        Command::Topology(c) => cmd::topology::run(cli, c).await,
+        Command::Events { kind, follow, limit } => {
+            cmd::events::run(cli, kind.as_deref(), *follow, *limit).await
+        }
+        Command::Trace { id } => cmd::trace::run(cli, id).await,
+        Command::Instance(args) => cmd::instance::run(cli, args).await,
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.command);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(&cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{} {e:#}", output::paint("error:", "31;1"));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The command line: every command, its flags and its `--help` example.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "firedrill",
+    version,
+    about = "A training ground for Site Reliability Engineering: a real multi-service lab with the tools of the trade around it",
+    after_help = "Example:\n  firedrill up                 # start the shop lab with traffic\n  firedrill status             # in another terminal: how is it doing?"
+)]
+pub struct Cli {
+    /// Where the lab keeps its state (database, metrics, logs, token).
+    #[arg(long, global = true, env = "FIREDRILL_DATA_DIR", default_value = "firedrill-data")]
+    pub data_dir: PathBuf,
+    /// Control-plane URL for commands that talk to a running lab
+    /// (default: the one recorded by `up` in the data dir, else http://127.0.0.1:9700).
+    #[arg(long, global = true, env = "FIREDRILL_URL")]
+    pub url: Option<String>,
+    /// Output format of listing commands.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a lab: services, traffic, metrics and the control plane.
+    #[command(after_help = "Example:\n  firedrill up\n  firedrill up --topology chatbot --rps 50\n  firedrill up --topology ./my-lab.yaml --base-port 19710 --listen 127.0.0.1:19700")]
+    Up(UpArgs),
+    /// Stop the running lab (all its processes).
+    #[command(after_help = "Example:\n  firedrill down")]
+    Down,
+    /// Services with instances, health, version, requests/s, error %, p50/p99.
+    #[command(after_help = "Example:\n  firedrill status\n  firedrill status --output json")]
+    Status,
+    /// Rolling restart of a service, or restart of one instance.
+    #[command(after_help = "Example:\n  firedrill restart cart        # every instance, one at a time\n  firedrill restart cart/1      # only instance 1")]
+    Restart {
+        /// SERVICE or SERVICE/N
+        target: String,
+    },
+    /// Change the number of instances of a service.
+    #[command(after_help = "Example:\n  firedrill scale frontend 4")]
+    Scale { service: String, instances: u32 },
+    /// Take an instance out of rotation (callers stop sending it traffic).
+    #[command(after_help = "Example:\n  firedrill drain cart/0\n  firedrill drain cart/0 --undo")]
+    Drain {
+        /// SERVICE/N
+        target: String,
+        /// Put the instance back into rotation.
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Read or change a service's runtime config (timeouts, retries, limits).
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Roll out another version of a service, one instance at a time.
+    #[command(after_help = "Example:\n  firedrill deploy productcatalog v2")]
+    Deploy { service: String, version: String },
+    /// Roll a service back to the version it ran before the last deploy.
+    #[command(after_help = "Example:\n  firedrill rollback productcatalog")]
+    Rollback { service: String },
+    /// Show or change the load generator.
+    #[command(subcommand)]
+    Load(LoadCmd),
+    /// Validate, show and list topologies.
+    #[command(subcommand)]
+    Topology(TopologyCmd),
+    /// The lab's event log: every operation and state change.
+    #[command(after_help = "Example:\n  firedrill events\n  firedrill events --kind deploy --follow")]
+    Events {
+        /// Only events whose kind starts with this (e.g. `instance.` or `deploy`).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Keep printing new events as they happen.
+        #[arg(long)]
+        follow: bool,
+        /// Show at most this many past events.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Fetch a trace by id from every instance and print its spans as a tree.
+    #[command(after_help = "Example:\n  firedrill trace 4bf92f3577b34da6a3ce929d0e0e4736")]
+    Trace { id: String },
+    /// Run one instance of a service (used by the supervisor).
+    #[command(hide = true, name = "__instance")]
+    Instance(InstanceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// A bundled topology (`shop`, `chatbot`) or a topology YAML file.
+    #[arg(long, short, default_value = "shop")]
+    pub topology: String,
+    /// Control-plane address (API, Prometheus-compatible /api/v1).
+    #[arg(long, default_value = "127.0.0.1:9700")]
+    pub listen: SocketAddr,
+    /// First instance port; the entry service's first instance gets it.
+    #[arg(long, default_value_t = 9710)]
+    pub base_port: u16,
+    /// Journeys per second from the load generator.
+    #[arg(long, default_value_t = 20.0)]
+    pub rps: f64,
+    /// Traffic follows a daily pattern (quiet nights, busy afternoons).
+    #[arg(long)]
+    pub daily: bool,
+    /// Length of one "day" for --daily, e.g. 1h to see a cycle in a lesson.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub day_length: std::time::Duration,
+    /// Scrape interval (at least 1s).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub scrape_interval: std::time::Duration,
+    /// How long metrics are kept.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub retention: std::time::Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Set runtime config keys on every instance of a service.
+    #[command(after_help = "Keys: concurrency_limit, panic_threshold_percent, health_check_interval,\n      eject_after_failures, timeout.<service>, retries.<service>\n\nExample:\n  firedrill config set frontend timeout.currency=200ms retries.currency=1")]
+    Set {
+        service: String,
+        /// key=value pairs
+        #[arg(required = true)]
+        pairs: Vec<String>,
+    },
+    /// Show the runtime config of a service's first instance.
+    #[command(after_help = "Example:\n  firedrill config get frontend")]
+    Get { service: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoadCmd {
+    /// Show the load generator's settings.
+    #[command(after_help = "Example:\n  firedrill load show")]
+    Show,
+    /// Change the load generator's rate or pattern.
+    #[command(after_help = "Example:\n  firedrill load set --rps 200\n  firedrill load set --daily --day-length 1h")]
+    Set {
+        #[arg(long)]
+        rps: Option<f64>,
+        /// Turn the daily pattern on.
+        #[arg(long, conflicts_with = "flat")]
+        daily: bool,
+        /// Turn the daily pattern off.
+        #[arg(long)]
+        flat: bool,
+        #[arg(long, value_parser = parse_duration)]
+        day_length: Option<std::time::Duration>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TopologyCmd {
+    /// Check a topology file; every mistake is reported with file:line:column.
+    #[command(after_help = "Example:\n  firedrill topology validate my-lab.yaml")]
+    Validate { file: PathBuf },
+    /// Print a topology's dependency tree, marking critical edges.
+    #[command(after_help = "Example:\n  firedrill topology show\n  firedrill topology show chatbot --output json")]
+    Show {
+        /// Bundled name or file (default: the running lab's, else `shop`).
+        name: Option<String>,
+    },
+    /// List the bundled topologies.
+    #[command(after_help = "Example:\n  firedrill topology list")]
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct InstanceArgs {
+    #[arg(long)]
+    pub lab: String,
+    #[arg(long)]
+    pub topology_json: PathBuf,
+    #[arg(long)]
+    pub service: String,
+    #[arg(long)]
+    pub index: u32,
+    #[arg(long)]
+    pub version: String,
+    #[arg(long)]
+    pub listen: SocketAddr,
+    #[arg(long)]
+    pub registry_url: String,
+}
+
+/// Parses `250ms`, `1.5s`, `10m`, `24h`, `7d`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (try 500ms, 5s, 10m, 24h)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?} (use ms, s, m, h or d)")),
+    };
+    std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms").unwrap().as_millis(), 250);
+        assert_eq!(parse_duration("1.5s").unwrap().as_millis(), 1500);
+        assert_eq!(parse_duration("2m").unwrap().as_secs(), 120);
+        assert_eq!(parse_duration("3").unwrap().as_secs(), 3);
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("5y").is_err());
+    }
+
+    #[test]
+    fn every_command_has_an_example() {
+        fn walk(cmd: &clap::Command, path: &str) {
+            for sub in cmd.get_subcommands() {
+                if sub.is_hide_set() {
+                    continue;
+                }
+                let p = format!("{path} {}", sub.get_name());
+                if sub.get_subcommands().next().is_some() {
+                    walk(sub, &p);
+                } else {
+                    let help = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+                    assert!(help.contains("Example"), "`{p}` has no example in its --help");
+                }
+            }
+        }
+        walk(&Cli::command(), "firedrill");
+    }
+}

@@ -1,0 +1,263 @@
+//! `firedrill up`: the control plane in one process, the instances as children.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use lab::api::LabApi;
+use lab::events::EventLog;
+use lab::loadgen::{DailyPattern, LoadGen, LoadGenConfig};
+use lab::supervisor::{LaunchSpec, Supervisor, SupervisorConfig};
+use tokio::sync::Notify;
+
+use crate::cli::{Cli, UpArgs};
+use crate::datadir::{self, LabRecord};
+use crate::output::paint;
+use crate::progress::Spinner;
+
+pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
+    let started = Instant::now();
+    let topology = lab::topology::resolve(&args.topology)?;
+    let data_dir = datadir::prepare(&cli.data_dir)?;
+    let token = datadir::token(&data_dir)?;
+    if args.scrape_interval < Duration::from_secs(1) {
+        anyhow::bail!("--scrape-interval must be at least 1s");
+    }
+
+    // Bind the control plane first: a busy port fails before anything starts.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} for the control plane (in use by another lab or program?): choose another address with --listen 127.0.0.1:PORT",
+                args.listen
+            )
+        })?;
+    let cp_addr = listener.local_addr()?;
+    let url = format!("http://{cp_addr}");
+
+    let events = Arc::new(EventLog::open(&data_dir).context("opening the event log")?);
+    let spinner = Spinner::new(&format!("starting the {} lab", topology.name));
+    let cfg = SupervisorConfig {
+        launch: LaunchSpec {
+            program: std::env::current_exe().context("locating the firedrill binary")?,
+            args: vec![
+                "__instance".into(),
+                "--data-dir".into(),
+                data_dir.display().to_string(),
+            ],
+            lab: topology.name.clone(),
+            topology_json: data_dir.join("run").join("topology.json"),
+            data_dir: data_dir.clone(),
+            registry_url: format!("{url}/api/lab/registry"),
+        },
+        base_port: args.base_port,
+        token: token.clone(),
+        drain_delay: Duration::from_millis(1200),
+        topology,
+    };
+    let entry = cfg.topology.entry.clone();
+    let journeys = cfg.topology.journeys.clone();
+
+    // The control plane must answer the registry while instances start.
+    let shutdown = Arc::new(Notify::new());
+    let sup_slot: Arc<tokio::sync::OnceCell<Arc<Supervisor>>> = Arc::default();
+    let early = early_router(sup_slot.clone());
+    let (router_tx, router_rx) = tokio::sync::watch::channel(early);
+    let server = tokio::spawn(serve(listener, router_rx));
+
+    let sup = Supervisor::start(cfg, events.clone(), |done, total| {
+        spinner.set(&format!("starting instances {done}/{total}"));
+    })
+    .await;
+    let sup = match sup {
+        Ok(s) => s,
+        Err(e) => {
+            spinner.fail();
+            server.abort();
+            return Err(e.into());
+        }
+    };
+    let _ = sup_slot.set(sup.clone());
+
+    let entry_sup = sup.clone();
+    let entry_addrs: lab::loadgen::EntryAddrs = Arc::new(move || {
+        entry_sup
+            .instances()
+            .into_iter()
+            .filter(|i| i.service == entry && i.in_rotation())
+            .map(|i| i.addr)
+            .collect()
+    });
+    let loadgen = Arc::new(LoadGen::start(
+        journeys,
+        entry_addrs,
+        LoadGenConfig {
+            rps: args.rps,
+            pattern: args.daily.then_some(DailyPattern {
+                period: args.day_length,
+                ..DailyPattern::default()
+            }),
+            ..LoadGenConfig::default()
+        },
+    ));
+
+    let lab_api = LabApi {
+        supervisor: sup.clone(),
+        loadgen: loadgen.clone(),
+        token: token.clone(),
+        shutdown: shutdown.clone(),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default(),
+    };
+    let cp_metrics = Arc::new(ControlPlaneMetrics::new(&sup));
+    let router = lab_api
+        .router()
+        .merge(metrics_router(loadgen.clone(), cp_metrics));
+    let _ = router_tx.send(router);
+    spinner.done(&format!(
+        "{} lab up in {:.2}s",
+        sup.topology().name,
+        started.elapsed().as_secs_f64()
+    ));
+
+    datadir::write_record(
+        &data_dir,
+        &LabRecord {
+            url: url.clone(),
+            pid: std::process::id(),
+            topology: sup.topology().name.clone(),
+            started_at: chrono::Utc::now(),
+        },
+    )?;
+    print_banner(&sup, &url, &data_dir);
+
+    wait_for_stop(&shutdown).await;
+    eprintln!("stopping the lab…");
+    drop(loadgen);
+    sup.shutdown().await;
+    events.record("lab.stopped", "supervisor", &sup.topology().name, []);
+    datadir::remove_record(&data_dir);
+    server.abort();
+    Ok(())
+}
+
+fn print_banner(sup: &Supervisor, url: &str, data_dir: &std::path::Path) {
+    let topo = sup.topology();
+    let entry = sup
+        .instances()
+        .into_iter()
+        .find(|i| i.service == topo.entry)
+        .map(|i| format!("http://{}/", i.addr))
+        .unwrap_or_default();
+    let n = sup.instances().len();
+    println!();
+    println!("  {}  {entry}", paint("frontend     ", "1"));
+    println!("  {}  {url}   (Prometheus API at {url}/api/v1)", paint("control plane", "1"));
+    println!("  {}  {}", paint("data dir     ", "1"), data_dir.display());
+    println!(
+        "\n  {} services, {n} instances, traffic flowing. Next: in another terminal run `firedrill status`.",
+        topo.services.len()
+    );
+    println!("  Ctrl-C stops everything.\n");
+}
+
+async fn wait_for_stop(shutdown: &Notify) {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let term_fut = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term_fut => {}
+        _ = shutdown.notified() => {}
+    }
+}
+
+/// Serves whatever router is current; swapped once the lab is up.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    routers: tokio::sync::watch::Receiver<Router>,
+) {
+    let svc = tower_service(routers);
+    if let Err(e) = axum::serve(listener, svc).await {
+        tracing::error!(error = %e, "control plane server stopped");
+    }
+}
+
+fn tower_service(
+    routers: tokio::sync::watch::Receiver<Router>,
+) -> axum::routing::IntoMakeService<Router> {
+    let dispatch = Router::new().fallback(move |req: axum::extract::Request| {
+        let router = routers.borrow().clone();
+        async move {
+            use tower::ServiceExt;
+            router.oneshot(req).await
+        }
+    });
+    dispatch.into_make_service()
+}
+
+/// Before the supervisor exists: the registry (instances ask for it while
+/// starting) answers from the supervisor once set, empty before.
+fn early_router(slot: Arc<tokio::sync::OnceCell<Arc<Supervisor>>>) -> Router {
+    Router::new().route(
+        "/api/lab/registry",
+        get(move || {
+            let slot = slot.clone();
+            async move {
+                let services = slot.get().map(|s| s.registry()).unwrap_or_default();
+                axum::Json(serde_json::json!({ "services": services }))
+            }
+        }),
+    )
+}
+
+/// The control plane's own metrics (`job="firedrill"`).
+struct ControlPlaneMetrics {
+    registry: prometheus_client::registry::Registry,
+}
+
+impl ControlPlaneMetrics {
+    fn new(sup: &Supervisor) -> Self {
+        let mut registry = prometheus_client::registry::Registry::default();
+        sup.metrics().register(&mut registry);
+        ControlPlaneMetrics { registry }
+    }
+
+    fn encode(&self) -> String {
+        let mut out = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+fn metrics_router(loadgen: Arc<LoadGen>, cp: Arc<ControlPlaneMetrics>) -> Router {
+    Router::new()
+        .route(
+            "/loadgen/metrics",
+            get(|State(l): State<Arc<LoadGen>>| async move {
+                ([(axum::http::header::CONTENT_TYPE, EXPOSITION)], l.metrics_text())
+            })
+            .with_state(loadgen),
+        )
+        .route(
+            "/metrics",
+            get(|State(c): State<Arc<ControlPlaneMetrics>>| async move {
+                ([(axum::http::header::CONTENT_TYPE, EXPOSITION)], c.encode())
+            })
+            .with_state(cp),
+        )
+}

@@ -1,0 +1,256 @@
+//! Test harness: a real lab started with the real binary on free loopback
+//! ports in a temporary data dir, stopped (children included) on drop.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_firedrill")
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port")
+}
+
+/// The start of `n` consecutive free ports.
+pub fn free_block(n: u16) -> u16 {
+    for _ in 0..200 {
+        let base = 20_000 + (rand_u16() % 40_000);
+        if (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no block of {n} free ports");
+}
+
+fn rand_u16() -> u16 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos();
+    ((t ^ std::process::id().wrapping_mul(2_654_435_761)) % 65_521) as u16
+}
+
+pub struct Lab {
+    pub child: Option<Child>,
+    pub dir: tempfile::TempDir,
+    pub url: String,
+    pub base_port: u16,
+    pub http: reqwest::blocking::Client,
+}
+
+impl Lab {
+    /// Starts `firedrill up` and waits until its control plane answers.
+    pub fn start(topology: &str, extra: &[&str]) -> Lab {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let base = free_block(48);
+        let log = std::fs::File::create(dir.path().join("up.log")).expect("log");
+        let child = Command::new(bin())
+            .args(["up", "--topology", topology, "--data-dir"])
+            .arg(dir.path())
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--base-port", &base.to_string()])
+            .args(["--scrape-interval", "1s"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn firedrill up");
+        let lab = Lab {
+            child: Some(child),
+            dir,
+            url: format!("http://127.0.0.1:{port}"),
+            base_port: base,
+            http: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+        };
+        lab.wait_up();
+        lab
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("up.log")).unwrap_or_default()
+    }
+
+    fn wait_up(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if self.dir.path().join("lab.json").exists() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("lab did not come up; its log:\n{}", self.log());
+    }
+
+    pub fn token(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("token"))
+            .expect("token")
+            .trim()
+            .to_string()
+    }
+
+    pub fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .and_then(|r| r.json())
+            .unwrap_or(Value::Null)
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Value {
+        self.http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(self.token())
+            .json(&body)
+            .send()
+            .and_then(|r| r.json())
+            .unwrap_or(Value::Null)
+    }
+
+    /// Runs a firedrill command against this lab; returns (success, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(bin())
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run firedrill");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    pub fn services(&self) -> Vec<Value> {
+        self.get("/api/lab/services")["data"]["services"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn instances(&self, service: &str) -> Vec<Value> {
+        self.services()
+            .into_iter()
+            .find(|s| s["name"] == service)
+            .and_then(|s| s["instances"].as_array().cloned())
+            .unwrap_or_default()
+    }
+
+    pub fn addr(&self, service: &str, index: usize) -> String {
+        self.instances(service)[index]["addr"]
+            .as_str()
+            .expect("addr")
+            .to_string()
+    }
+
+    /// The load generator's metrics text.
+    pub fn loadgen_metrics(&self) -> String {
+        self.http
+            .get(format!("{}/loadgen/metrics", self.url))
+            .send()
+            .and_then(|r| r.text())
+            .unwrap_or_default()
+    }
+
+    /// Sum of `loadgen_journeys_total` samples whose labels contain all `want`.
+    pub fn journeys(&self, want: &[&str]) -> f64 {
+        sum_metric(&self.loadgen_metrics(), "loadgen_journeys_total", want)
+    }
+
+    /// Pids of every instance.
+    pub fn pids(&self) -> Vec<i32> {
+        self.services()
+            .iter()
+            .flat_map(|s| s["instances"].as_array().cloned().unwrap_or_default())
+            .filter_map(|i| i["pid"].as_i64())
+            .map(|p| p as i32)
+            .collect()
+    }
+
+    /// SIGTERM to `up`, then waits for it (SIGKILL after 20s).
+    pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(s)) = child.try_wait() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        child.wait().ok()
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let pids = self.pids();
+        self.stop();
+        for p in pids {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+}
+
+/// Whether a process exists (and is not a zombie).
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+/// Sums samples of `name` (exact metric name) whose label text contains every `want`.
+pub fn sum_metric(text: &str, name: &str, want: &[&str]) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| {
+            l.starts_with(name)
+                && matches!(l.as_bytes().get(name.len()), Some(b'{') | Some(b' '))
+        })
+        .filter(|l| want.iter().all(|w| l.contains(w)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Polls `f` until it returns Some or `secs` pass.
+pub fn eventually<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
