@@ -93,6 +93,18 @@ pub enum Command {
     /// Fetch a trace by id from every instance and print its spans as a tree.
     #[command(after_help = "Example:\n  firedrill trace 4bf92f3577b34da6a3ce929d0e0e4736")]
     Trace { id: String },
+    /// Evaluate PromQL against the lab: a table, or a chart with --range.
+    #[command(after_help = "Example:\n  firedrill query 'sum by (job) (rate(http_server_request_duration_seconds_count[1m]))'\n  firedrill query --range 15m 'sum(rate(loadgen_journeys_total{outcome=\"failure\"}[1m]))'")]
+    Query(QueryArgs),
+    /// Scrape targets and their health.
+    #[command(after_help = "Example:\n  firedrill targets\n  firedrill targets --output json")]
+    Targets,
+    /// PromQL tools.
+    #[command(subcommand)]
+    Promql(PromqlCmd),
+    /// Time-series store tools.
+    #[command(subcommand)]
+    Tsdb(TsdbCmd),
     /// Run one instance of a service (used by the supervisor).
     #[command(hide = true, name = "__instance")]
     Instance(InstanceArgs),
@@ -124,6 +136,39 @@ pub struct UpArgs {
     /// How long metrics are kept.
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     pub retention: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The PromQL expression.
+    pub expr: String,
+    /// Evaluation time (unix seconds; default now). With --range: the end.
+    #[arg(long)]
+    pub time: Option<f64>,
+    /// Draw the last RANGE (e.g. 15m) as a chart instead of one value.
+    #[arg(long, value_parser = parse_duration)]
+    pub range: Option<std::time::Duration>,
+    /// Resolution of --range (default: range / 120, at least 1s).
+    #[arg(long, value_parser = parse_duration)]
+    pub step: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PromqlCmd {
+    /// Run PromQL test scripts (Prometheus's promqltest format) against our engine.
+    #[command(after_help = "Example:\n  firedrill promql test ../shared/conformance/promql/*.test")]
+    Test {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TsdbCmd {
+    /// Backfill samples with timestamps from a text or OpenMetrics exposition file
+    /// into the data dir's store (run while no lab uses that data dir).
+    #[command(after_help = "Example:\n  firedrill tsdb import metrics.om --data-dir firedrill-data")]
+    Import { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,23 +243,11 @@ pub struct InstanceArgs {
 
 /// Parses `250ms`, `1.5s`, `10m`, `24h`, `7d`, or plain seconds.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| c.is_ascii_alphabetic())
-        .map(|i| s.split_at(i))
-        .unwrap_or((s, "s"));
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration (try 500ms, 5s, 10m, 24h)"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        "d" => n * 86400.0,
-        _ => return Err(format!("unknown unit {unit:?} in {s:?} (use ms, s, m, h or d)")),
-    };
-    std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
+    let t = s.trim();
+    match t.parse::<f64>() {
+        Ok(secs) => std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("{t:?}: {e}")),
+        Err(_) => lab::topology::duration::parse_duration(t),
+    }
 }
 
 #[cfg(test)]

@@ -61,6 +61,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     };
     let entry = cfg.topology.entry.clone();
     let journeys = cfg.topology.journeys.clone();
+    let params = cfg.topology.params.clone();
 
     // The control plane must answer the registry while instances start.
     let shutdown = Arc::new(Notify::new());
@@ -101,6 +102,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
                 period: args.day_length,
                 ..DailyPattern::default()
             }),
+            params,
             ..LoadGenConfig::default()
         },
     ));

@@ -1,6 +1,7 @@
 //! Running one user journey: its steps in order against the entry service,
 //! with think time between them.
 
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -38,22 +39,38 @@ fn think(mean: Duration) -> Duration {
 pub async fn run(
     client: &reqwest::Client,
     journey: &Journey,
+    params: &BTreeMap<String, Vec<String>>,
     pick: impl Fn() -> Option<SocketAddr>,
     metrics: &LoadGenMetrics,
 ) -> bool {
     let mut waited = Duration::ZERO;
     let mut ok = true;
     let user = format!("user-{:08x}", rand::rng().random::<u32>());
+    // One value per placeholder for the whole journey: the same product is
+    // viewed, added to the cart and bought.
+    let mut chosen: HashMap<String, String> = HashMap::new();
+    chosen.insert("user".into(), user.clone());
+    let mut fill = |template: &str| {
+        crate::placeholders::fill(template, |name| {
+            if let Some(v) = chosen.get(name) {
+                return Some(v.clone());
+            }
+            let values = params.get(name).filter(|v| !v.is_empty())?;
+            let v = values[rand::rng().random_range(0..values.len())].clone();
+            chosen.insert(name.to_string(), v.clone());
+            Some(v)
+        })
+    };
     for (i, step) in journey.steps.iter().enumerate() {
         let Some(addr) = pick() else {
             ok = false;
             break;
         };
-        let url = format!("http://{addr}{}", step.path);
+        let url = format!("http://{addr}{}", fill(&step.path));
         let method = reqwest::Method::from_bytes(step.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut req = client.request(method, url).header("x-user-id", &user);
         if let Some(body) = &step.body {
-            req = req.body(body.clone());
+            req = req.body(fill(body));
         }
         if let Some(ct) = &step.content_type {
             req = req.header(reqwest::header::CONTENT_TYPE, ct);

@@ -5,6 +5,7 @@ mod journey;
 pub mod metrics;
 mod pattern;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,9 @@ pub struct LoadGenConfig {
     pub max_in_flight: usize,
     /// Per-request timeout of a simulated user.
     pub request_timeout: Duration,
+    /// Values for `{name}` placeholders in journey paths and bodies
+    /// (the topology's `params`); each journey draws one value per name.
+    pub params: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for LoadGenConfig {
@@ -42,6 +46,7 @@ impl Default for LoadGenConfig {
             pattern: None,
             max_in_flight: 5_000,
             request_timeout: Duration::from_secs(10),
+            params: BTreeMap::new(),
         }
     }
 }
@@ -62,6 +67,7 @@ struct State {
     in_flight: AtomicUsize,
     max_in_flight: usize,
     journeys: Vec<Journey>,
+    params: BTreeMap<String, Vec<String>>,
     cumulative: Vec<f64>,
     entry: EntryAddrs,
     next_entry: AtomicUsize,
@@ -146,6 +152,7 @@ impl LoadGen {
             in_flight: AtomicUsize::new(0),
             max_in_flight: cfg.max_in_flight,
             journeys,
+            params: cfg.params,
             cumulative,
             entry,
             next_entry: AtomicUsize::new(0),
@@ -222,7 +229,7 @@ async fn arrivals(state: Arc<State>) {
         state.metrics.in_flight.inc();
         let st = state.clone();
         tokio::spawn(async move {
-            journey::run(&st.client, &journey, || st.pick_entry(), &st.metrics).await;
+            journey::run(&st.client, &journey, &st.params, || st.pick_entry(), &st.metrics).await;
             st.in_flight.fetch_sub(1, Ordering::Relaxed);
             st.metrics.in_flight.dec();
         });

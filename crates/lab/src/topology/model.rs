@@ -17,6 +17,10 @@ pub struct Topology {
     /// In declaration order; the entry service gets the first port.
     pub services: Vec<Service>,
     pub journeys: Vec<Journey>,
+    /// Values that `{name}` placeholders in journey and call paths draw from
+    /// at random (e.g. `product` -> the catalogue's product ids).
+    #[serde(default)]
+    pub params: BTreeMap<String, Vec<String>>,
 }
 
 impl Topology {

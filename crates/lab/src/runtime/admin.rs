@@ -1,0 +1,83 @@
+//! The token-guarded admin endpoint: read and change the runtime config.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::state::Instance;
+
+fn authorized(inst: &Instance, headers: &HeaderMap) -> bool {
+    let Some(v) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let Some(token) = v.strip_prefix("Bearer ") else {
+        return false;
+    };
+    // Constant-time comparison: the token guards fault injection later on.
+    let (a, b) = (token.as_bytes(), inst.token.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn reject(status: StatusCode, msg: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": msg.into() }))).into_response()
+}
+
+fn current(inst: &Instance) -> Value {
+    json!({
+        "service": inst.service.name,
+        "instance": inst.name,
+        "version": inst.version,
+        "config": inst.config(),
+    })
+}
+
+pub async fn get_config(State(inst): State<Arc<Instance>>, headers: HeaderMap) -> Response {
+    if !authorized(&inst, &headers) {
+        return reject(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+    }
+    Json(current(&inst)).into_response()
+}
+
+pub async fn patch_config(State(inst): State<Arc<Instance>>, headers: HeaderMap, body: bytes::Bytes) -> Response {
+    if !authorized(&inst, &headers) {
+        return reject(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+    }
+    let v: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return reject(StatusCode::BAD_REQUEST, format!("body is not JSON: {e}")),
+    };
+    let Some(obj) = v.as_object() else {
+        return reject(StatusCode::BAD_REQUEST, "body must be a JSON object of key: value");
+    };
+    let mut pairs = BTreeMap::new();
+    for (k, v) in obj {
+        let s = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            other => return reject(StatusCode::BAD_REQUEST, format!("{k}: {other} is not a scalar")),
+        };
+        pairs.insert(k.clone(), s);
+    }
+    let result = {
+        let mut cfg = inst.config.write().unwrap_or_else(|e| e.into_inner());
+        cfg.set_all(&inst.service, &pairs)
+    };
+    match result {
+        Ok(()) => {
+            inst.log.write(
+                "info",
+                "config changed",
+                "",
+                &[("changes", serde_json::to_value(&pairs).unwrap_or_default())],
+            );
+            Json(current(&inst)).into_response()
+        }
+        Err(e) => reject(StatusCode::BAD_REQUEST, e),
+    }
+}
