@@ -14,7 +14,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 )]
 pub struct Cli {
     /// Where the lab keeps its state (database, metrics, logs, token).
-    #[arg(long, global = true, env = "FIREDRILL_DATA_DIR", default_value = "firedrill-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "FIREDRILL_DATA_DIR",
+        default_value = "firedrill-data"
+    )]
     pub data_dir: PathBuf,
     /// Control-plane URL for commands that talk to a running lab
     /// (default: the one recorded by `up` in the data dir, else http://127.0.0.1:9700).
@@ -36,7 +41,9 @@ pub enum Output {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start a lab: services, traffic, metrics and the control plane.
-    #[command(after_help = "Example:\n  firedrill up\n  firedrill up --topology chatbot --rps 50\n  firedrill up --topology ./my-lab.yaml --base-port 19710 --listen 127.0.0.1:19700")]
+    #[command(
+        after_help = "Example:\n  firedrill up\n  firedrill up --topology chatbot --rps 50\n  firedrill up --topology ./my-lab.yaml --base-port 19710 --listen 127.0.0.1:19700"
+    )]
     Up(UpArgs),
     /// Stop the running lab (all its processes).
     #[command(after_help = "Example:\n  firedrill down")]
@@ -45,7 +52,9 @@ pub enum Command {
     #[command(after_help = "Example:\n  firedrill status\n  firedrill status --output json")]
     Status,
     /// Rolling restart of a service, or restart of one instance.
-    #[command(after_help = "Example:\n  firedrill restart cart        # every instance, one at a time\n  firedrill restart cart/1      # only instance 1")]
+    #[command(
+        after_help = "Example:\n  firedrill restart cart        # every instance, one at a time\n  firedrill restart cart/1      # only instance 1"
+    )]
     Restart {
         /// SERVICE or SERVICE/N
         target: String,
@@ -78,7 +87,9 @@ pub enum Command {
     #[command(subcommand)]
     Topology(TopologyCmd),
     /// The lab's event log: every operation and state change.
-    #[command(after_help = "Example:\n  firedrill events\n  firedrill events --kind deploy --follow")]
+    #[command(
+        after_help = "Example:\n  firedrill events\n  firedrill events --kind deploy --follow"
+    )]
     Events {
         /// Only events whose kind starts with this (e.g. `instance.` or `deploy`).
         #[arg(long)]
@@ -94,7 +105,9 @@ pub enum Command {
     #[command(after_help = "Example:\n  firedrill trace 4bf92f3577b34da6a3ce929d0e0e4736")]
     Trace { id: String },
     /// Evaluate PromQL against the lab: a table, or a chart with --range.
-    #[command(after_help = "Example:\n  firedrill query 'sum by (job) (rate(http_server_request_duration_seconds_count[1m]))'\n  firedrill query --range 15m 'sum(rate(loadgen_journeys_total{outcome=\"failure\"}[1m]))'")]
+    #[command(
+        after_help = "Example:\n  firedrill query 'sum by (job) (rate(http_server_request_duration_seconds_count[1m]))'\n  firedrill query --range 15m 'sum(rate(loadgen_journeys_total{outcome=\"failure\"}[1m]))'"
+    )]
     Query(QueryArgs),
     /// Scrape targets and their health.
     #[command(after_help = "Example:\n  firedrill targets\n  firedrill targets --output json")]
@@ -167,14 +180,18 @@ pub enum PromqlCmd {
 pub enum TsdbCmd {
     /// Backfill samples with timestamps from a text or OpenMetrics exposition file
     /// into the data dir's store (run while no lab uses that data dir).
-    #[command(after_help = "Example:\n  firedrill tsdb import metrics.om --data-dir firedrill-data")]
+    #[command(
+        after_help = "Example:\n  firedrill tsdb import metrics.om --data-dir firedrill-data"
+    )]
     Import { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCmd {
     /// Set runtime config keys on every instance of a service.
-    #[command(after_help = "Keys: concurrency_limit, panic_threshold_percent, health_check_interval,\n      eject_after_failures, timeout.<service>, retries.<service>\n\nExample:\n  firedrill config set frontend timeout.currency=200ms retries.currency=1")]
+    #[command(
+        after_help = "Keys: concurrency_limit, panic_threshold_percent, health_check_interval,\n      eject_after_failures, ejection_time, timeout, timeout.<service>,\n      retries, retries.<service>, draining\n\nExample:\n  firedrill config set frontend timeout.currency=200ms retries.currency=1"
+    )]
     Set {
         service: String,
         /// key=value pairs
@@ -192,7 +209,9 @@ pub enum LoadCmd {
     #[command(after_help = "Example:\n  firedrill load show")]
     Show,
     /// Change the load generator's rate or pattern.
-    #[command(after_help = "Example:\n  firedrill load set --rps 200\n  firedrill load set --daily --day-length 1h")]
+    #[command(
+        after_help = "Example:\n  firedrill load set --rps 200\n  firedrill load set --daily --day-length 1h"
+    )]
     Set {
         #[arg(long)]
         rps: Option<f64>,
@@ -213,7 +232,9 @@ pub enum TopologyCmd {
     #[command(after_help = "Example:\n  firedrill topology validate my-lab.yaml")]
     Validate { file: PathBuf },
     /// Print a topology's dependency tree, marking critical edges.
-    #[command(after_help = "Example:\n  firedrill topology show\n  firedrill topology show chatbot --output json")]
+    #[command(
+        after_help = "Example:\n  firedrill topology show\n  firedrill topology show chatbot --output json"
+    )]
     Show {
         /// Bundled name or file (default: the running lab's, else `shop`).
         name: Option<String>,
@@ -281,8 +302,14 @@ mod tests {
                 if sub.get_subcommands().next().is_some() {
                     walk(sub, &p);
                 } else {
-                    let help = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
-                    assert!(help.contains("Example"), "`{p}` has no example in its --help");
+                    let help = sub
+                        .get_after_help()
+                        .map(|h| h.to_string())
+                        .unwrap_or_default();
+                    assert!(
+                        help.contains("Example"),
+                        "`{p}` has no example in its --help"
+                    );
                 }
             }
         }

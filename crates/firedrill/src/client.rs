@@ -91,20 +91,6 @@ impl LabClient {
         Self::decode(resp).await
     }
 
-    /// A streaming GET (server-sent events and the like).
-    pub async fn stream(&self, path: &str) -> Result<reqwest::Response> {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
-        if !resp.status().is_success() {
-            bail!("HTTP {}", resp.status());
-        }
-        Ok(resp)
-    }
-
     /// An instant PromQL query; the `result` array of a vector answer.
     pub async fn query(&self, expr: &str) -> Result<Vec<Value>> {
         let data = self
@@ -124,9 +110,9 @@ pub fn split_target(target: &str) -> Result<(String, Option<u32>)> {
     match target.split_once('/') {
         None => Ok((target.to_string(), None)),
         Some((s, n)) => {
-            let n: u32 = n
-                .parse()
-                .map_err(|_| anyhow!("{target:?}: expected SERVICE or SERVICE/N with N a number"))?;
+            let n: u32 = n.parse().map_err(|_| {
+                anyhow!("{target:?}: expected SERVICE or SERVICE/N with N a number")
+            })?;
             Ok((s.to_string(), Some(n)))
         }
     }

@@ -1,9 +1,11 @@
 //! firedrill: the binary. CLI parsing and wiring; the work is in the crates.
 
+mod chart;
 mod cli;
 mod client;
 mod cmd;
 mod datadir;
+mod monitoring;
 mod output;
 mod progress;
 
@@ -17,7 +19,8 @@ fn init_tracing(command: &Command) {
         Command::Up(_) => "warn",
         _ => "warn",
     };
-    let filter = EnvFilter::try_from_env("FIREDRILL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter =
+        EnvFilter::try_from_env("FIREDRILL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -38,10 +41,16 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Rollback { service } => cmd::ops::rollback(cli, service).await,
         Command::Load(c) => cmd::load::run(cli, c).await,
         Command::Topology(c) => cmd::topology::run(cli, c).await,
-        Command::Events { kind, follow, limit } => {
-            cmd::events::run(cli, kind.as_deref(), *follow, *limit).await
-        }
+        Command::Events {
+            kind,
+            follow,
+            limit,
+        } => cmd::events::run(cli, kind.as_deref(), *follow, *limit).await,
         Command::Trace { id } => cmd::trace::run(cli, id).await,
+        Command::Query(args) => cmd::query::run(cli, args).await,
+        Command::Targets => cmd::query::targets(cli).await,
+        Command::Promql(c) => cmd::promql::run(cli, c).await,
+        Command::Tsdb(c) => cmd::tsdb::run(cli, c).await,
         Command::Instance(args) => cmd::instance::run(cli, args).await,
     }
 }
@@ -49,7 +58,10 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.command);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -73,7 +73,10 @@ mod tests {
     fn table_aligns_columns() {
         let t = super::render_table(
             &["SERVICE", "RPS"],
-            &[vec!["frontend".into(), "12.5".into()], vec!["ad".into(), "3".into()]],
+            &[
+                vec!["frontend".into(), "12.5".into()],
+                vec!["ad".into(), "3".into()],
+            ],
         );
         assert_eq!(t, "SERVICE   RPS\nfrontend  12.5\nad        3\n");
     }

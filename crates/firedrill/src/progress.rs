@@ -21,7 +21,10 @@ impl Spinner {
         } else {
             "{spinner} {msg}"
         };
-        bar.set_style(ProgressStyle::with_template(style).unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        bar.set_style(
+            ProgressStyle::with_template(style)
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         bar.enable_steady_tick(Duration::from_millis(80));
         bar.set_message(msg.to_string());
         Spinner { bar: Some(bar) }

@@ -15,7 +15,10 @@ fn up(args: &[&str], dir: &std::path::Path) -> (bool, String) {
         .env("NO_COLOR", "1")
         .output()
         .expect("run");
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn instances_of(dir: &std::path::Path) -> usize {
@@ -38,9 +41,20 @@ fn control_plane_port_in_use() {
     let dir = tempfile::tempdir().unwrap();
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = busy.local_addr().unwrap().port();
-    let (ok, err) = up(&["--listen", &format!("127.0.0.1:{port}"), "--base-port", &free_block(40).to_string()], dir.path());
+    let (ok, err) = up(
+        &[
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--base-port",
+            &free_block(40).to_string(),
+        ],
+        dir.path(),
+    );
     assert!(!ok);
-    assert!(err.contains(&port.to_string()) && err.contains("--listen"), "{err}");
+    assert!(
+        err.contains(&port.to_string()) && err.contains("--listen"),
+        "{err}"
+    );
     assert_eq!(instances_of(dir.path()), 0);
 }
 
@@ -49,9 +63,20 @@ fn instance_port_in_use() {
     let dir = tempfile::tempdir().unwrap();
     let base = free_block(40);
     let _busy = std::net::TcpListener::bind(("127.0.0.1", base + 3)).unwrap();
-    let (ok, err) = up(&["--listen", &format!("127.0.0.1:{}", free_port()), "--base-port", &base.to_string()], dir.path());
+    let (ok, err) = up(
+        &[
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+            "--base-port",
+            &base.to_string(),
+        ],
+        dir.path(),
+    );
     assert!(!ok);
-    assert!(err.contains(&(base + 3).to_string()) && err.contains("--base-port"), "{err}");
+    assert!(
+        err.contains(&(base + 3).to_string()) && err.contains("--base-port"),
+        "{err}"
+    );
     assert_eq!(instances_of(dir.path()), 0);
 }
 
@@ -60,7 +85,10 @@ fn unknown_topology() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, err) = up(&["--topology", "nosuchlab"], dir.path());
     assert!(!ok);
-    assert!(err.contains("nosuchlab") && err.contains("shop") && err.contains("chatbot"), "{err}");
+    assert!(
+        err.contains("nosuchlab") && err.contains("shop") && err.contains("chatbot"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -70,7 +98,10 @@ fn data_dir_not_writable() {
     std::fs::write(&file, "x").unwrap();
     let (ok, err) = up(&[], &file.join("sub"));
     assert!(!ok);
-    assert!(err.contains("data dir") && err.contains("--data-dir"), "{err}");
+    assert!(
+        err.contains("data dir") && err.contains("--data-dir"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -79,7 +110,11 @@ fn commands_without_a_lab_say_so() {
     let out = Command::new(bin())
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["--url", &format!("http://127.0.0.1:{}", free_port()), "status"])
+        .args([
+            "--url",
+            &format!("http://127.0.0.1:{}", free_port()),
+            "status",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -89,9 +124,17 @@ fn commands_without_a_lab_say_so() {
 
 #[test]
 fn help_has_examples() {
-    for cmd in [&["up", "--help"][..], &["status", "--help"], &["config", "set", "--help"], &["topology", "show", "--help"]] {
+    for cmd in [
+        &["up", "--help"][..],
+        &["status", "--help"],
+        &["config", "set", "--help"],
+        &["topology", "show", "--help"],
+    ] {
         let out = Command::new(bin()).args(cmd).output().unwrap();
         assert!(out.status.success());
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Example"), "{cmd:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Example"),
+            "{cmd:?}"
+        );
     }
 }

@@ -147,7 +147,12 @@ mod tests {
     fn records_persist_and_ids_continue() {
         let dir = tempfile::tempdir().unwrap();
         let log = EventLog::open(dir.path()).unwrap();
-        log.record("instance.restarted", "supervisor", "cart/0", [("reason", "crashed".into())]);
+        log.record(
+            "instance.restarted",
+            "supervisor",
+            "cart/0",
+            [("reason", "crashed".into())],
+        );
         log.record("deploy.started", "cli", "cart", []);
         drop(log);
         let log = EventLog::open(dir.path()).unwrap();

@@ -42,7 +42,9 @@ mod tests {
 
     #[test]
     fn fills_known_and_keeps_unknown() {
-        let s = fill("/product/{id}/x/{other}", |n| (n == "id").then(|| "42".to_string()));
+        let s = fill("/product/{id}/x/{other}", |n| {
+            (n == "id").then(|| "42".to_string())
+        });
         assert_eq!(s, "/product/42/x/{other}");
         assert_eq!(names("/a/{b}/{c}"), vec!["b", "c"]);
         assert_eq!(fill("/plain", |_| None), "/plain");

@@ -20,7 +20,10 @@ fn endpoint(method: &str, route: &str, calls: Vec<Call>) -> Endpoint {
         method: method.into(),
         route: route.into(),
         handler: Handler::Generic,
-        latency: Latency { median: ms(1), p99: ms(3) },
+        latency: Latency {
+            median: ms(1),
+            p99: ms(3),
+        },
         cpu: Duration::ZERO,
         response_bytes: 600,
         content_type: "text/html".into(),
@@ -45,7 +48,13 @@ fn call(service: &str, path: &str, critical: bool, fallback: Option<Fallback>) -
 
 fn service(name: &str, endpoints: Vec<Endpoint>) -> Service {
     let mut versions = BTreeMap::new();
-    versions.insert("v1".to_string(), VersionProfile { cpu_factor: 1.0, ..VersionProfile::default() });
+    versions.insert(
+        "v1".to_string(),
+        VersionProfile {
+            cpu_factor: 1.0,
+            ..VersionProfile::default()
+        },
+    );
     versions.insert(
         "bad".to_string(),
         VersionProfile {
@@ -87,7 +96,12 @@ fn topology() -> Topology {
                     vec![
                         call("catalog", "/items/{id}", true, None),
                         call("ads", "/ads", false, Some(Fallback::Omit)),
-                        call("prices", "/price/{item}", false, Some(Fallback::Static("EUR 1.00".into()))),
+                        call(
+                            "prices",
+                            "/price/{item}",
+                            false,
+                            Some(Fallback::Static("EUR 1.00".into())),
+                        ),
                     ],
                 )],
             ),
@@ -138,7 +152,13 @@ impl Running {
     }
 }
 
-async fn start(t: &Topology, svc: &str, version: &str, dir: &std::path::Path, reg_url: &str) -> Running {
+async fn start(
+    t: &Topology,
+    svc: &str,
+    version: &str,
+    dir: &std::path::Path,
+    reg_url: &str,
+) -> Running {
     let addr = free_addr();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let cfg = RuntimeConfig {
@@ -160,12 +180,21 @@ async fn start(t: &Topology, svc: &str, version: &str, dir: &std::path::Path, re
     });
     let client = reqwest::Client::new();
     for _ in 0..100 {
-        if client.get(format!("http://{addr}/healthz")).send().await.is_ok() {
+        if client
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(ms(20)).await;
     }
-    Running { addr, stop: Some(tx), task }
+    Running {
+        addr,
+        stop: Some(tx),
+        task,
+    }
 }
 
 async fn wait_ready(client: &reqwest::Client, addr: SocketAddr) {
@@ -211,7 +240,11 @@ async fn calls_fallbacks_metrics_traces_and_admin() {
     assert!(html.contains("<section class=\"catalog\">"), "{html}");
     assert!(html.contains("<section class=\"ads\">"), "{html}");
     assert!(html.contains("EUR 1.00"), "{html}");
-    assert!(html.len() >= 600, "padded to response_bytes: {}", html.len());
+    assert!(
+        html.len() >= 600,
+        "padded to response_bytes: {}",
+        html.len()
+    );
 
     // The trace spans both the server span and its three client spans, with
     // the callee's server span as a child of the caller's client span.
@@ -224,11 +257,20 @@ async fn calls_fallbacks_metrics_traces_and_admin() {
         .await
         .unwrap();
     let spans = spans["spans"].as_array().unwrap().clone();
-    let server = spans.iter().find(|s| s["kind"] == "server").expect("server span");
+    let server = spans
+        .iter()
+        .find(|s| s["kind"] == "server")
+        .expect("server span");
     assert_eq!(server["parent_span_id"], "00f067aa0ba902b7");
     let client_to_catalog = spans
         .iter()
-        .find(|s| s["kind"] == "client" && s["name"].as_str().unwrap().contains("catalog GET /items/42"))
+        .find(|s| {
+            s["kind"] == "client"
+                && s["name"]
+                    .as_str()
+                    .unwrap()
+                    .contains("catalog GET /items/42")
+        })
         .expect("client span for catalog with the filled path");
     let callee: serde_json::Value = client
         .get(format!("http://{}/traces/{trace_id}", catalog.addr))
@@ -238,21 +280,39 @@ async fn calls_fallbacks_metrics_traces_and_admin() {
         .json()
         .await
         .unwrap();
-    assert_eq!(callee["spans"][0]["parent_span_id"], client_to_catalog["span_id"]);
+    assert_eq!(
+        callee["spans"][0]["parent_span_id"],
+        client_to_catalog["span_id"]
+    );
 
     // Optional dependency down: the page renders without it.
     ads.stop().await;
-    let html = client.get(format!("http://{}/page/1", web.addr)).send().await.unwrap();
+    let html = client
+        .get(format!("http://{}/page/1", web.addr))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(html.status(), 200);
     assert!(!html.text().await.unwrap().contains("class=\"ads\""));
 
     // Critical dependency down: the request fails with 503 (refused / no instances).
     catalog.stop().await;
-    let r = client.get(format!("http://{}/page/1", web.addr)).send().await.unwrap();
+    let r = client
+        .get(format!("http://{}/page/1", web.addr))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_server_error(), "{}", r.status());
 
     // Metrics with DESIGN.md names and labels.
-    let m = client.get(format!("http://{}/metrics", web.addr)).send().await.unwrap().text().await.unwrap();
+    let m = client
+        .get(format!("http://{}/metrics", web.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     for needle in [
         "http_server_request_duration_seconds_bucket{",
         "http_route=\"/page/{id}\"",
@@ -273,7 +333,13 @@ async fn calls_fallbacks_metrics_traces_and_admin() {
     // Admin: token required; bad keys rejected with a reason; good keys applied.
     let url = format!("http://{}/admin/config", web.addr);
     assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
-    let r = client.patch(&url).bearer_auth("secret").json(&serde_json::json!({"nonsense": 1})).send().await.unwrap();
+    let r = client
+        .patch(&url)
+        .bearer_auth("secret")
+        .json(&serde_json::json!({"nonsense": 1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let err: serde_json::Value = r.json().await.unwrap();
     assert!(err["error"].as_str().unwrap().contains("nonsense"), "{err}");
@@ -288,12 +354,19 @@ async fn calls_fallbacks_metrics_traces_and_admin() {
     let cfg: serde_json::Value = r.json().await.unwrap();
     assert_eq!(cfg["config"]["timeouts"]["catalog"], "50ms");
     assert_eq!(cfg["config"]["concurrency_limit"], 7);
-    let ready = client.get(format!("http://{}/readyz", web.addr)).send().await.unwrap();
+    let ready = client
+        .get(format!("http://{}/readyz", web.addr))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 503, "a draining instance is not ready");
 
     // The request log has JSON lines with trace ids.
     let log = std::fs::read_to_string(dir.path().join("logs/web-0.jsonl")).unwrap();
-    let line = log.lines().find(|l| l.contains(trace_id)).expect("a line with the trace id");
+    let line = log
+        .lines()
+        .find(|l| l.contains(trace_id))
+        .expect("a line with the trace id");
     let v: serde_json::Value = serde_json::from_str(line).unwrap();
     assert_eq!(v["service"], "web");
 
@@ -310,7 +383,9 @@ async fn ejects_a_failing_instance_and_restores_it() {
     let (reg_url, reg) = start_registry().await;
     let good = start(&t, "catalog", "v1", dir.path(), &reg_url).await;
     let bad = start(&t, "catalog", "bad", dir.path(), &reg_url).await;
-    reg.lock().unwrap().insert("catalog".into(), vec![good.addr, bad.addr]);
+    reg.lock()
+        .unwrap()
+        .insert("catalog".into(), vec![good.addr, bad.addr]);
     let web = start(&t, "web", "v1", dir.path(), &reg_url).await;
     let client = reqwest::Client::new();
     wait_ready(&client, web.addr).await;
@@ -326,13 +401,30 @@ async fn ejects_a_failing_instance_and_restores_it() {
     // it is ejected and retries go to the good one, so users see success.
     let mut ok = 0;
     for _ in 0..20 {
-        if client.get(format!("http://{}/page/1", web.addr)).send().await.unwrap().status() == 200 {
+        if client
+            .get(format!("http://{}/page/1", web.addr))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200
+        {
             ok += 1;
         }
     }
     assert_eq!(ok, 20, "retries and ejection hide the bad instance");
-    let m = client.get(format!("http://{}/metrics", web.addr)).send().await.unwrap().text().await.unwrap();
-    assert!(m.contains("lab_upstream_ejections_total{server=\"catalog\"} 1"), "{m}");
+    let m = client
+        .get(format!("http://{}/metrics", web.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains("lab_upstream_ejections_total{server=\"catalog\"} 1"),
+        "{m}"
+    );
     // Its /readyz passes, so the active health check restores it once the
     // ejection time has passed.
     tokio::time::sleep(ms(700)).await;

@@ -1,3 +1,7 @@
 //! Telemetry: scraper, time-series store, PromQL engine and the Prometheus HTTP API.
+pub mod api;
+pub mod exposition;
 pub mod model;
 pub mod promql;
+pub mod scrape;
+pub mod tsdb;

@@ -207,13 +207,21 @@ pub enum StorageError {
 /// `select` returns every series matching all matchers with its samples in
 /// `[mint, maxt]` (inclusive, milliseconds), staleness markers included.
 pub trait Storage: Send + Sync {
-    fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64)
-    -> Result<Vec<Series>, StorageError>;
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<Series>, StorageError>;
 
     /// Label sets (no samples) of the series matching all matchers that have
     /// at least one sample in `[mint, maxt]`.
-    fn series(&self, matchers: &[Matcher], mint: i64, maxt: i64)
-    -> Result<Vec<Labels>, StorageError> {
+    fn series(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<Labels>, StorageError> {
         Ok(self
             .select(matchers, mint, maxt)?
             .into_iter()

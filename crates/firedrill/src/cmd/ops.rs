@@ -16,7 +16,10 @@ fn done(cli: &Cli, v: &serde_json::Value, msg: String) {
 pub async fn restart(cli: &Cli, target: &str) -> Result<()> {
     let (service, index) = split_target(target)?;
     let v = LabClient::new(cli)
-        .post("/api/lab/restart", json!({"service": service, "index": index}))
+        .post(
+            "/api/lab/restart",
+            json!({"service": service, "index": index}),
+        )
         .await?;
     done(cli, &v, format!("restarted {target}"));
     Ok(())
@@ -24,9 +27,16 @@ pub async fn restart(cli: &Cli, target: &str) -> Result<()> {
 
 pub async fn scale(cli: &Cli, service: &str, instances: u32) -> Result<()> {
     let v = LabClient::new(cli)
-        .post("/api/lab/scale", json!({"service": service, "instances": instances}))
+        .post(
+            "/api/lab/scale",
+            json!({"service": service, "instances": instances}),
+        )
         .await?;
-    done(cli, &v, format!("{service} now runs {instances} instance(s)"));
+    done(
+        cli,
+        &v,
+        format!("{service} now runs {instances} instance(s)"),
+    );
     Ok(())
 }
 
@@ -34,9 +44,16 @@ pub async fn drain(cli: &Cli, target: &str, undo: bool) -> Result<()> {
     let (service, index) = split_target(target)?;
     let index = index.ok_or_else(|| anyhow!("drain needs SERVICE/N, e.g. cart/0"))?;
     let v = LabClient::new(cli)
-        .post("/api/lab/drain", json!({"service": service, "index": index, "on": !undo}))
+        .post(
+            "/api/lab/drain",
+            json!({"service": service, "index": index, "on": !undo}),
+        )
         .await?;
-    let what = if undo { "back in rotation" } else { "drained: callers stop sending it traffic" };
+    let what = if undo {
+        "back in rotation"
+    } else {
+        "drained: callers stop sending it traffic"
+    };
     done(cli, &v, format!("{target} {what}"));
     Ok(())
 }
@@ -88,7 +105,10 @@ pub async fn config(cli: &Cli, cmd: &ConfigCmd) -> Result<()> {
 
 pub async fn deploy(cli: &Cli, service: &str, version: &str) -> Result<()> {
     let v = LabClient::new(cli)
-        .post("/api/lab/deploy", json!({"service": service, "version": version}))
+        .post(
+            "/api/lab/deploy",
+            json!({"service": service, "version": version}),
+        )
         .await?;
     done(cli, &v, format!("{service} deployed at {version}"));
     Ok(())
@@ -104,7 +124,9 @@ pub async fn rollback(cli: &Cli, service: &str) -> Result<()> {
 }
 
 pub async fn down(cli: &Cli) -> Result<()> {
-    let v = LabClient::new(cli).post("/api/lab/shutdown", json!({})).await?;
+    let v = LabClient::new(cli)
+        .post("/api/lab/shutdown", json!({}))
+        .await?;
     done(cli, &v, "the lab is stopping".into());
     Ok(())
 }
@@ -113,7 +135,8 @@ pub async fn down(cli: &Cli) -> Result<()> {
 mod tests {
     #[test]
     fn pairs() {
-        let p = super::parse_pairs(&["timeout.cart=200ms".into(), "retries.cart=2".into()]).unwrap();
+        let p =
+            super::parse_pairs(&["timeout.cart=200ms".into(), "retries.cart=2".into()]).unwrap();
         assert_eq!(p["timeout.cart"], "200ms");
         assert!(super::parse_pairs(&["oops".into()]).is_err());
         assert!(super::parse_pairs(&["=1".into()]).is_err());

@@ -60,7 +60,10 @@ pub async fn run(cli: &Cli) -> Result<()> {
             .iter()
             .filter(|i| i["state"] == "running" && i["draining"] == false)
             .count();
-        let restarts: u64 = instances.iter().filter_map(|i| i["restarts"].as_u64()).sum();
+        let restarts: u64 = instances
+            .iter()
+            .filter_map(|i| i["restarts"].as_u64())
+            .sum();
         let draining = instances.iter().filter(|i| i["draining"] == true).count();
         let mut health = format!("{up}/{} up", instances.len());
         if draining > 0 {
@@ -105,7 +108,9 @@ pub async fn run(cli: &Cli) -> Result<()> {
     output::emit(cli.output, &v, || {
         println!("lab {}", data["lab"].as_str().unwrap_or("?"));
         output::table(
-            &["SERVICE", "INST", "HEALTH", "VERSION", "REQ/S", "ERR%", "P50", "P99"],
+            &[
+                "SERVICE", "INST", "HEALTH", "VERSION", "REQ/S", "ERR%", "P50", "P99",
+            ],
             &rows,
         );
         if rate.is_empty() {

@@ -28,7 +28,9 @@ pub async fn run(cli: &Cli, cmd: &TopologyCmd) -> Result<()> {
                 .unwrap_or_else(|| "shop".to_string());
             let t = lab::topology::resolve(&name)?;
             let v = serde_json::to_value(&t)?;
-            output::emit(cli.output, &v, || print!("{}", lab::topology::render_tree(&t)));
+            output::emit(cli.output, &v, || {
+                print!("{}", lab::topology::render_tree(&t))
+            });
         }
         TopologyCmd::List => {
             let rows: Vec<Vec<String>> = lab::topology::bundled_names()
@@ -42,11 +44,14 @@ pub async fn run(cli: &Cli, cmd: &TopologyCmd) -> Result<()> {
                     ]
                 })
                 .collect();
-            let v = json!(rows
-                .iter()
-                .map(|r| json!({"name": r[0], "services": r[1], "description": r[2]}))
-                .collect::<Vec<_>>());
-            output::emit(cli.output, &v, || output::table(&["NAME", "SERVICES", "DESCRIPTION"], &rows));
+            let v = json!(
+                rows.iter()
+                    .map(|r| json!({"name": r[0], "services": r[1], "description": r[2]}))
+                    .collect::<Vec<_>>()
+            );
+            output::emit(cli.output, &v, || {
+                output::table(&["NAME", "SERVICES", "DESCRIPTION"], &rows)
+            });
         }
     }
     Ok(())

@@ -10,7 +10,9 @@ use crate::client::LabClient;
 use crate::output;
 
 pub async fn run(cli: &Cli, id: &str) -> Result<()> {
-    let data = LabClient::new(cli).get(&format!("/api/lab/traces/{id}")).await?;
+    let data = LabClient::new(cli)
+        .get(&format!("/api/lab/traces/{id}"))
+        .await?;
     output::emit(cli.output, &data, || {
         let spans = data["spans"].as_array().cloned().unwrap_or_default();
         print!("{}", render(&spans));
@@ -37,7 +39,10 @@ pub fn render(spans: &[Value]) -> String {
                 s["service"].as_str().unwrap_or("?"),
                 s["instance"].as_str().unwrap_or(""),
                 s["name"].as_str().unwrap_or(""),
-                s["duration_ms"].as_f64().map(|d| format!("{d:.1}")).unwrap_or_else(|| s["duration_ms"].to_string()),
+                s["duration_ms"]
+                    .as_f64()
+                    .map(|d| format!("{d:.1}"))
+                    .unwrap_or_else(|| s["duration_ms"].to_string()),
                 s["status"],
             ));
             if let Some(id) = s["span_id"].as_str() {

@@ -44,11 +44,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let cfg = SupervisorConfig {
         launch: LaunchSpec {
             program: std::env::current_exe().context("locating the firedrill binary")?,
-            args: vec![
-                "__instance".into(),
-                "--data-dir".into(),
-                data_dir.display().to_string(),
-            ],
+            args: vec!["__instance".into()],
             lab: topology.name.clone(),
             topology_json: data_dir.join("run").join("topology.json"),
             data_dir: data_dir.clone(),
@@ -70,7 +66,11 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let (router_tx, router_rx) = tokio::sync::watch::channel(early);
     let server = tokio::spawn(serve(listener, router_rx));
 
-    let sup = Supervisor::start(cfg, events.clone(), |done, total| {
+    let slot = sup_slot.clone();
+    let created = move |s: Arc<Supervisor>| {
+        let _ = slot.set(s);
+    };
+    let sup = Supervisor::start(cfg, events.clone(), created, |done, total| {
         spinner.set(&format!("starting instances {done}/{total}"));
     })
     .await;
@@ -82,7 +82,6 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
             return Err(e.into());
         }
     };
-    let _ = sup_slot.set(sup.clone());
 
     let entry_sup = sup.clone();
     let entry_addrs: lab::loadgen::EntryAddrs = Arc::new(move || {
@@ -117,9 +116,25 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
             .build()
             .unwrap_or_default(),
     };
+    let monitoring = match crate::monitoring::Monitoring::start(
+        &data_dir,
+        sup.clone(),
+        cp_addr,
+        args.scrape_interval,
+        args.retention,
+    ) {
+        Ok(m) => m,
+        Err(e) => {
+            spinner.fail();
+            sup.shutdown().await;
+            server.abort();
+            return Err(e);
+        }
+    };
     let cp_metrics = Arc::new(ControlPlaneMetrics::new(&sup));
     let router = lab_api
         .router()
+        .merge(monitoring.router())
         .merge(metrics_router(loadgen.clone(), cp_metrics));
     let _ = router_tx.send(router);
     spinner.done(&format!(
@@ -143,6 +158,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     eprintln!("stopping the lab…");
     drop(loadgen);
     sup.shutdown().await;
+    monitoring.close();
     events.record("lab.stopped", "supervisor", &sup.topology().name, []);
     datadir::remove_record(&data_dir);
     server.abort();
@@ -160,7 +176,10 @@ fn print_banner(sup: &Supervisor, url: &str, data_dir: &std::path::Path) {
     let n = sup.instances().len();
     println!();
     println!("  {}  {entry}", paint("frontend     ", "1"));
-    println!("  {}  {url}   (Prometheus API at {url}/api/v1)", paint("control plane", "1"));
+    println!(
+        "  {}  {url}   (Prometheus API at {url}/api/v1)",
+        paint("control plane", "1")
+    );
     println!("  {}  {}", paint("data dir     ", "1"), data_dir.display());
     println!(
         "\n  {} services, {n} instances, traffic flowing. Next: in another terminal run `firedrill status`.",
@@ -187,10 +206,7 @@ async fn wait_for_stop(shutdown: &Notify) {
 }
 
 /// Serves whatever router is current; swapped once the lab is up.
-async fn serve(
-    listener: tokio::net::TcpListener,
-    routers: tokio::sync::watch::Receiver<Router>,
-) {
+async fn serve(listener: tokio::net::TcpListener, routers: tokio::sync::watch::Receiver<Router>) {
     let svc = tower_service(routers);
     if let Err(e) = axum::serve(listener, svc).await {
         tracing::error!(error = %e, "control plane server stopped");
@@ -251,7 +267,10 @@ fn metrics_router(loadgen: Arc<LoadGen>, cp: Arc<ControlPlaneMetrics>) -> Router
         .route(
             "/loadgen/metrics",
             get(|State(l): State<Arc<LoadGen>>| async move {
-                ([(axum::http::header::CONTENT_TYPE, EXPOSITION)], l.metrics_text())
+                (
+                    [(axum::http::header::CONTENT_TYPE, EXPOSITION)],
+                    l.metrics_text(),
+                )
             })
             .with_state(loadgen),
         )

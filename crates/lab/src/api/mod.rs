@@ -171,7 +171,11 @@ struct LoadSet {
     day_seconds: Option<f64>,
 }
 
-async fn load_set(State(api): State<LabApi>, headers: HeaderMap, Json(req): Json<LoadSet>) -> ApiResult {
+async fn load_set(
+    State(api): State<LabApi>,
+    headers: HeaderMap,
+    Json(req): Json<LoadSet>,
+) -> ApiResult {
     auth::check(&headers, &api.token)?;
     if let Some(rps) = req.rps {
         if !(0.0..=100_000.0).contains(&rps) || !rps.is_finite() {
@@ -192,7 +196,10 @@ async fn load_set(State(api): State<LabApi>, headers: HeaderMap, Json(req): Json
                     .ok()
                     .filter(|d| d.as_secs() >= 60)
                     .ok_or_else(|| {
-                        ApiError(StatusCode::BAD_REQUEST, format!("day_seconds {s} must be at least 60"))
+                        ApiError(
+                            StatusCode::BAD_REQUEST,
+                            format!("day_seconds {s} must be at least 60"),
+                        )
                     })?;
             }
             api.loadgen.set_pattern(Some(p));
@@ -223,7 +230,11 @@ struct Target {
     index: Option<u32>,
 }
 
-async fn restart(State(api): State<LabApi>, headers: HeaderMap, Json(t): Json<Target>) -> ApiResult {
+async fn restart(
+    State(api): State<LabApi>,
+    headers: HeaderMap,
+    Json(t): Json<Target>,
+) -> ApiResult {
     auth::check(&headers, &api.token)?;
     api.supervisor.restart(&t.service, t.index).await?;
     ok(json!({"restarted": t.service, "index": t.index}))
@@ -255,7 +266,9 @@ fn yes() -> bool {
 
 async fn drain(State(api): State<LabApi>, headers: HeaderMap, Json(d): Json<Drain>) -> ApiResult {
     auth::check(&headers, &api.token)?;
-    api.supervisor.drain(&d.service, d.index, d.on, "api").await?;
+    api.supervisor
+        .drain(&d.service, d.index, d.on, "api")
+        .await?;
     ok(json!({"service": d.service, "index": d.index, "draining": d.on}))
 }
 
@@ -265,10 +278,17 @@ struct ConfigSet {
     set: BTreeMap<String, String>,
 }
 
-async fn config_set(State(api): State<LabApi>, headers: HeaderMap, Json(c): Json<ConfigSet>) -> ApiResult {
+async fn config_set(
+    State(api): State<LabApi>,
+    headers: HeaderMap,
+    Json(c): Json<ConfigSet>,
+) -> ApiResult {
     auth::check(&headers, &api.token)?;
     if c.set.is_empty() {
-        return Err(ApiError(StatusCode::BAD_REQUEST, "nothing to set: give key=value pairs".into()));
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "nothing to set: give key=value pairs".into(),
+        ));
     }
     let config = api.supervisor.config_set(&c.service, c.set, "api").await?;
     ok(json!({"service": c.service, "config": config}))
@@ -291,7 +311,11 @@ struct Rollback {
     service: String,
 }
 
-async fn rollback(State(api): State<LabApi>, headers: HeaderMap, Json(r): Json<Rollback>) -> ApiResult {
+async fn rollback(
+    State(api): State<LabApi>,
+    headers: HeaderMap,
+    Json(r): Json<Rollback>,
+) -> ApiResult {
     auth::check(&headers, &api.token)?;
     let version = api.supervisor.rollback(&r.service, "api").await?;
     ok(json!({"service": r.service, "version": version}))

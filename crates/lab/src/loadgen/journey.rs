@@ -67,7 +67,8 @@ pub async fn run(
             break;
         };
         let url = format!("http://{addr}{}", fill(&step.path));
-        let method = reqwest::Method::from_bytes(step.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let method =
+            reqwest::Method::from_bytes(step.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut req = client.request(method, url).header("x-user-id", &user);
         if let Some(body) = &step.body {
             req = req.body(fill(body));
@@ -92,7 +93,11 @@ pub async fn run(
             .get_or_create(&StepLabels {
                 journey: journey.name.clone(),
                 http_request_method: step.method.clone(),
-                http_response_status_code: if code.is_empty() { "error".into() } else { code },
+                http_response_status_code: if code.is_empty() {
+                    "error".into()
+                } else {
+                    code
+                },
             })
             .inc();
         if !status.is_some_and(|s| accepted(step, s)) {

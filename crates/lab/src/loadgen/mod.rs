@@ -229,7 +229,14 @@ async fn arrivals(state: Arc<State>) {
         state.metrics.in_flight.inc();
         let st = state.clone();
         tokio::spawn(async move {
-            journey::run(&st.client, &journey, &st.params, || st.pick_entry(), &st.metrics).await;
+            journey::run(
+                &st.client,
+                &journey,
+                &st.params,
+                || st.pick_entry(),
+                &st.metrics,
+            )
+            .await;
             st.in_flight.fetch_sub(1, Ordering::Relaxed);
             st.metrics.in_flight.dec();
         });

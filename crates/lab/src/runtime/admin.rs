@@ -43,7 +43,11 @@ pub async fn get_config(State(inst): State<Arc<Instance>>, headers: HeaderMap) -
     Json(current(&inst)).into_response()
 }
 
-pub async fn patch_config(State(inst): State<Arc<Instance>>, headers: HeaderMap, body: bytes::Bytes) -> Response {
+pub async fn patch_config(
+    State(inst): State<Arc<Instance>>,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+) -> Response {
     if !authorized(&inst, &headers) {
         return reject(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
     }
@@ -52,7 +56,10 @@ pub async fn patch_config(State(inst): State<Arc<Instance>>, headers: HeaderMap,
         Err(e) => return reject(StatusCode::BAD_REQUEST, format!("body is not JSON: {e}")),
     };
     let Some(obj) = v.as_object() else {
-        return reject(StatusCode::BAD_REQUEST, "body must be a JSON object of key: value");
+        return reject(
+            StatusCode::BAD_REQUEST,
+            "body must be a JSON object of key: value",
+        );
     };
     let mut pairs = BTreeMap::new();
     for (k, v) in obj {
@@ -60,7 +67,12 @@ pub async fn patch_config(State(inst): State<Arc<Instance>>, headers: HeaderMap,
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
-            other => return reject(StatusCode::BAD_REQUEST, format!("{k}: {other} is not a scalar")),
+            other => {
+                return reject(
+                    StatusCode::BAD_REQUEST,
+                    format!("{k}: {other} is not a scalar"),
+                );
+            }
         };
         pairs.insert(k.clone(), s);
     }

@@ -26,14 +26,32 @@ pub async fn run(inst: Arc<Instance>) {
         for _ in 0..32 {
             let ctx = TraceContext::from_header(None);
             let Some(first) = bg.calls.first() else { break };
-            let outcomes = run_calls(&inst, std::slice::from_ref(first), false, &HashMap::new(), None, &ctx).await;
-            let Some((_, Some(o))) = outcomes.first() else { break };
+            let outcomes = run_calls(
+                &inst,
+                std::slice::from_ref(first),
+                false,
+                &HashMap::new(),
+                None,
+                &ctx,
+            )
+            .await;
+            let Some((_, Some(o))) = outcomes.first() else {
+                break;
+            };
             if !o.ok() || o.status == Some(204) {
                 break;
             }
             tokio::time::sleep(work::sample(&bg.latency)).await;
             work::burn_cpu_async(bg.cpu).await;
-            let rest = run_calls(&inst, &bg.calls[1..], false, &HashMap::new(), o.body.clone(), &ctx).await;
+            let rest = run_calls(
+                &inst,
+                &bg.calls[1..],
+                false,
+                &HashMap::new(),
+                o.body.clone(),
+                &ctx,
+            )
+            .await;
             let failed: Vec<&str> = rest
                 .iter()
                 .filter_map(|(c, o)| o.as_ref().filter(|o| !o.ok()).map(|_| c.service.as_str()))

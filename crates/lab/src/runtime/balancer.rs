@@ -82,8 +82,11 @@ impl Balancer {
         if n == 0 {
             return None;
         }
-        let healthy: Vec<&Arc<Member>> =
-            up.members.iter().filter(|m| !m.ejected.load(Ordering::Relaxed)).collect();
+        let healthy: Vec<&Arc<Member>> = up
+            .members
+            .iter()
+            .filter(|m| !m.ejected.load(Ordering::Relaxed))
+            .collect();
         let i = up.next.fetch_add(1, Ordering::Relaxed);
         let panic = healthy.len() * 100 < n * panic_threshold_percent as usize;
         if panic || healthy.is_empty() {
@@ -95,7 +98,11 @@ impl Balancer {
 
     fn member(&self, service: &str, addr: SocketAddr) -> Option<Arc<Member>> {
         let ups = self.upstreams.read().unwrap_or_else(|e| e.into_inner());
-        ups.get(service)?.members.iter().find(|m| m.addr == addr).cloned()
+        ups.get(service)?
+            .members
+            .iter()
+            .find(|m| m.addr == addr)
+            .cloned()
     }
 
     /// A failed call or health check.
@@ -121,7 +128,12 @@ impl Balancer {
 
     /// A passing health check restores an ejected instance once it has been
     /// out for `ejection_time`.
-    pub fn report_healthy(&self, service: &str, addr: SocketAddr, ejection_time: Duration) -> Transition {
+    pub fn report_healthy(
+        &self,
+        service: &str,
+        addr: SocketAddr,
+        ejection_time: Duration,
+    ) -> Transition {
         let Some(m) = self.member(service, addr) else {
             return Transition::None;
         };
@@ -157,7 +169,10 @@ impl Balancer {
             .map(|(s, u)| {
                 (
                     s.clone(),
-                    u.members.iter().filter(|m| !m.ejected.load(Ordering::Relaxed)).count(),
+                    u.members
+                        .iter()
+                        .filter(|m| !m.ejected.load(Ordering::Relaxed))
+                        .count(),
                 )
             })
             .collect()
@@ -188,9 +203,15 @@ mod tests {
         assert_eq!(b.report_failure("cart", addr(2), 2), Transition::None);
         assert_eq!(b.report_failure("cart", addr(2), 2), Transition::Ejected);
         assert!((0..10).all(|_| b.pick("cart", 50).unwrap() != addr(2)));
-        assert_eq!(b.report_healthy("cart", addr(2), Duration::from_secs(60)), Transition::None);
+        assert_eq!(
+            b.report_healthy("cart", addr(2), Duration::from_secs(60)),
+            Transition::None
+        );
         assert!((0..10).all(|_| b.pick("cart", 50).unwrap() != addr(2)));
-        assert_eq!(b.report_healthy("cart", addr(2), Duration::ZERO), Transition::Restored);
+        assert_eq!(
+            b.report_healthy("cart", addr(2), Duration::ZERO),
+            Transition::Restored
+        );
         assert!((0..10).any(|_| b.pick("cart", 50).unwrap() == addr(2)));
         assert_eq!(b.pick("missing", 50), None);
         assert_eq!(b.pick("unknown", 50), None);
@@ -203,7 +224,8 @@ mod tests {
             b.report_failure("cart", addr(p), 1);
         }
         // 25% healthy < 50% threshold: panic, all four get traffic.
-        let picks: std::collections::HashSet<_> = (0..8).map(|_| b.pick("cart", 50).unwrap()).collect();
+        let picks: std::collections::HashSet<_> =
+            (0..8).map(|_| b.pick("cart", 50).unwrap()).collect();
         assert_eq!(picks.len(), 4);
         // Threshold 0 disables panic mode: only the healthy one.
         assert!((0..8).all(|_| b.pick("cart", 0).unwrap() == addr(4)));

@@ -81,7 +81,8 @@ pub async fn perform(
     let cfg = inst.config();
     let timeout = cfg.timeout(&call.service, call.timeout);
     let retries = cfg.retries(&call.service, call.retries);
-    let method = reqwest::Method::from_bytes(call.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let method =
+        reqwest::Method::from_bytes(call.method.as_bytes()).unwrap_or(reqwest::Method::GET);
     let mut out = CallOutcome {
         status: None,
         body: None,
@@ -93,8 +94,12 @@ pub async fn perform(
             tokio::time::sleep(backoff(call.backoff, attempt - 1)).await;
         }
         out.attempts = attempt + 1;
-        let Some(addr) = inst.balancer.pick(&call.service, cfg.panic_threshold_percent) else {
-            inst.metrics.observe_client(&call.service, Err("no_instances"), 0.0);
+        let Some(addr) = inst
+            .balancer
+            .pick(&call.service, cfg.panic_threshold_percent)
+        else {
+            inst.metrics
+                .observe_client(&call.service, Err("no_instances"), 0.0);
             out.status = None;
             out.error = Some("no_instances".into());
             continue;
@@ -144,7 +149,13 @@ pub async fn perform(
             status: status.unwrap_or(0),
             error: error.clone(),
         });
-        health_report(inst, &call.service, addr, error.is_some() && status.is_none_or(|s| s >= 500), &ctx.trace_id);
+        health_report(
+            inst,
+            &call.service,
+            addr,
+            error.is_some() && status.is_none_or(|s| s >= 500),
+            &ctx.trace_id,
+        );
         out.status = status;
         out.error = error;
         if let Ok((_, b)) = result {
@@ -190,12 +201,21 @@ fn health_report(inst: &Instance, service: &str, addr: SocketAddr, failed: bool,
 }
 
 /// Logs and counts an ejection or a restoration.
-pub fn note_transition(inst: &Instance, service: &str, addr: SocketAddr, t: Transition, why: &str, trace_id: &str) {
+pub fn note_transition(
+    inst: &Instance,
+    service: &str,
+    addr: SocketAddr,
+    t: Transition,
+    why: &str,
+    trace_id: &str,
+) {
     let msg = match t {
         Transition::Ejected => {
             inst.metrics
                 .ejections
-                .get_or_create(&super::metrics::UpstreamLabels { server: service.to_string() })
+                .get_or_create(&super::metrics::UpstreamLabels {
+                    server: service.to_string(),
+                })
                 .inc();
             "upstream instance ejected"
         }
@@ -206,6 +226,10 @@ pub fn note_transition(inst: &Instance, service: &str, addr: SocketAddr, t: Tran
         "warn",
         msg,
         trace_id,
-        &[("server", json!(service)), ("upstream", json!(addr.to_string())), ("reason", json!(why))],
+        &[
+            ("server", json!(service)),
+            ("upstream", json!(addr.to_string())),
+            ("reason", json!(why)),
+        ],
     );
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::topology::{RuntimeDefaults, Service};
 use crate::topology::duration::{format_duration, parse_duration};
+use crate::topology::{RuntimeDefaults, Service};
 
 /// Keys accepted by [`LiveConfig::set`], for error messages and docs.
 pub const KEYS: &[&str] = &[
@@ -112,7 +112,11 @@ impl LiveConfig {
                 Err(format!(
                     "{} does not call {name:?}; it calls: {}",
                     svc.name,
-                    if known.is_empty() { "nothing".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 ))
             }
         };
@@ -184,7 +188,11 @@ impl LiveConfig {
     }
 
     /// Applies all pairs or none.
-    pub fn set_all(&mut self, svc: &Service, pairs: &BTreeMap<String, String>) -> Result<(), String> {
+    pub fn set_all(
+        &mut self,
+        svc: &Service,
+        pairs: &BTreeMap<String, String>,
+    ) -> Result<(), String> {
         let mut next = self.clone();
         for (k, v) in pairs {
             next.set(svc, k, v)?;

@@ -28,18 +28,32 @@ pub async fn poll_registry(inst: Arc<Instance>, url: String) {
     let mut warned = false;
     loop {
         let got = async {
-            let r = inst.http.get(&url).timeout(Duration::from_secs(2)).send().await.ok()?;
+            let r = inst
+                .http
+                .get(&url)
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .ok()?;
             r.json::<Registry>().await.ok()
         }
         .await;
         match got {
-            Some(reg) => {
+            // A registry that does not name every downstream yet (the control
+            // plane is still starting) does not make the instance ready.
+            Some(reg)
+                if inst
+                    .downstreams
+                    .iter()
+                    .all(|d| reg.services.contains_key(d)) =>
+            {
                 inst.balancer.update(&reg.services, &inst.downstreams);
                 if !inst.ready.swap(true, Ordering::Relaxed) {
                     tracing::debug!("registry received");
                 }
                 warned = false;
             }
+            Some(_) => {}
             None if !warned => {
                 tracing::warn!(%url, "could not read the registry; keeping the last one");
                 warned = true;

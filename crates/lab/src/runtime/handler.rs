@@ -32,7 +32,12 @@ struct Answer {
 
 impl Answer {
     fn json(status: u16, v: Value) -> Self {
-        let error = (status >= 400).then(|| v.get("error").and_then(Value::as_str).unwrap_or("").to_string());
+        let error = (status >= 400).then(|| {
+            v.get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        });
         Answer {
             status,
             content_type: "application/json",
@@ -64,7 +69,10 @@ pub async fn serve(
     let limit = inst.config().concurrency_limit;
     let answer = if limit > 0 && in_flight > limit {
         inst.metrics.rejected.inc();
-        Answer::error(503, format!("overloaded: concurrency limit {limit} reached"))
+        Answer::error(
+            503,
+            format!("overloaded: concurrency limit {limit} reached"),
+        )
     } else {
         let params: HashMap<String, String> = params.into_iter().collect();
         work_and_answer(&inst, ep, &path, params, body, &ctx).await
@@ -73,7 +81,8 @@ pub async fn serve(
     inst.metrics.in_flight.dec();
 
     let secs = started.elapsed().as_secs_f64();
-    inst.metrics.observe_server(&ep.route, &ep.method, answer.status, secs);
+    inst.metrics
+        .observe_server(&ep.route, &ep.method, answer.status, secs);
     inst.spans.record(Span {
         trace_id: ctx.trace_id.clone(),
         span_id: ctx.span_id.clone(),
@@ -87,7 +96,11 @@ pub async fn serve(
         status: answer.status,
         error: answer.error.clone(),
     });
-    let level = if answer.status >= 500 { "error" } else { "info" };
+    let level = if answer.status >= 500 {
+        "error"
+    } else {
+        "info"
+    };
     let mut fields = vec![
         ("method", json!(ep.method)),
         ("route", json!(ep.route)),
@@ -107,7 +120,10 @@ pub async fn serve(
     )
         .into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(answer.content_type),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("00-{}-{}-01", ctx.trace_id, ctx.span_id)) {
         h.insert("traceresponse", v);
     }
@@ -159,7 +175,11 @@ async fn work_and_answer(
         wait += work::sample(extra);
     }
     tokio::time::sleep(wait).await;
-    let factor = if affected && profile.cpu_factor > 0.0 { profile.cpu_factor } else { 1.0 };
+    let factor = if affected && profile.cpu_factor > 0.0 {
+        profile.cpu_factor
+    } else {
+        1.0
+    };
     work::burn_cpu_async(ep.cpu.mul_f64(factor)).await;
     if profile.leak_bytes_per_request > 0 {
         let n = profile.leak_bytes_per_request as usize;
@@ -168,9 +188,22 @@ async fn work_and_answer(
     }
 
     // The version's bug: fails a share of requests.
-    if affected && profile.error_rate > 0.0 && rand::rng().random_bool(profile.error_rate.clamp(0.0, 1.0)) {
-        let status = if profile.error_status >= 400 { profile.error_status } else { 500 };
-        return Answer::error(status, format!("{} {} failed (injected by version {})", inst.service.name, ep.route, inst.version));
+    if affected
+        && profile.error_rate > 0.0
+        && rand::rng().random_bool(profile.error_rate.clamp(0.0, 1.0))
+    {
+        let status = if profile.error_status >= 400 {
+            profile.error_status
+        } else {
+            500
+        };
+        return Answer::error(
+            status,
+            format!(
+                "{} {} failed (injected by version {})",
+                inst.service.name, ep.route, inst.version
+            ),
+        );
     }
 
     // Queue handlers work on this instance's own queue.
@@ -216,8 +249,13 @@ async fn work_and_answer(
     for (call, outcome) in &outcomes {
         let Some(outcome) = outcome else { continue };
         if outcome.ok() {
-            let content = render::summarize(&call.service, outcome.body.as_deref().unwrap_or_default());
-            parts.push(Part { service: call.service.clone(), content, fallback: false });
+            let content =
+                render::summarize(&call.service, outcome.body.as_deref().unwrap_or_default());
+            parts.push(Part {
+                service: call.service.clone(),
+                content,
+                fallback: false,
+            });
             continue;
         }
         match (&call.fallback, call.critical) {
@@ -233,7 +271,11 @@ async fn work_and_answer(
                     status,
                     format!(
                         "{} call to {} failed: {}",
-                        if call.critical { "critical" } else { "unguarded" },
+                        if call.critical {
+                            "critical"
+                        } else {
+                            "unguarded"
+                        },
                         call.service,
                         outcome.error.as_deref().unwrap_or("error")
                     ),
@@ -244,7 +286,11 @@ async fn work_and_answer(
 
     // The response.
     if let Some(fields) = command_fields {
-        let detail = parts.iter().map(|p| p.content.as_str()).collect::<Vec<_>>().join("; ");
+        let detail = parts
+            .iter()
+            .map(|p| p.content.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
         return Answer::json(200, slack::command_reply(&fields, &detail));
     }
     if ep.content_type.starts_with("text/html") {
@@ -280,12 +326,20 @@ pub async fn run_calls<'a>(
         .map(|c| {
             let go = c.probability >= 1.0 || rand::rng().random_bool(c.probability.clamp(0.0, 1.0));
             let path = go.then(|| {
-                placeholders::fill(&c.path, |name| params.get(name).cloned().or_else(|| inst.param(name)))
+                placeholders::fill(&c.path, |name| {
+                    params.get(name).cloned().or_else(|| inst.param(name))
+                })
             });
             (c, path)
         })
         .collect();
-    let send_body = |c: &Call| if c.method.eq_ignore_ascii_case("GET") { None } else { body.clone() };
+    let send_body = |c: &Call| {
+        if c.method.eq_ignore_ascii_case("GET") {
+            None
+        } else {
+            body.clone()
+        }
+    };
     if parallel {
         let futs = planned.iter().map(|(c, path)| {
             let b = send_body(c);

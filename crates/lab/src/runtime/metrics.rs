@@ -58,7 +58,9 @@ impl Metrics {
         let client = HistFamily::<ClientLabels>::new_with_constructor(latency_histogram);
         let version_info = Family::<VersionLabel, Gauge>::default();
         version_info
-            .get_or_create(&VersionLabel { version: version.to_string() })
+            .get_or_create(&VersionLabel {
+                version: version.to_string(),
+            })
             .set(1);
         let m = Metrics {
             server,
@@ -82,8 +84,16 @@ impl Metrics {
             "Duration of calls to downstream services, by server and status or error type",
             m.client.clone(),
         );
-        r.register("service_version_info", "The version this instance runs", version_info);
-        r.register("http_server_active_requests", "Requests being served now", m.in_flight.clone());
+        r.register(
+            "service_version_info",
+            "The version this instance runs",
+            version_info,
+        );
+        r.register(
+            "http_server_active_requests",
+            "Requests being served now",
+            m.in_flight.clone(),
+        );
         r.register(
             "http_server_rejected_requests",
             "Requests refused with 503 because the concurrency limit was reached",
@@ -104,7 +114,11 @@ impl Metrics {
             "Memory deliberately leaked by this version's behaviour profile",
             m.leaked_bytes.clone(),
         );
-        r.register("lab_queue_depth", "Jobs waiting in this instance's queue", m.queue_depth.clone());
+        r.register(
+            "lab_queue_depth",
+            "Jobs waiting in this instance's queue",
+            m.queue_depth.clone(),
+        );
         r.register_collector(Box::new(ProcessCollector));
         Arc::new(Metrics { registry: r, ..m })
     }
@@ -126,7 +140,10 @@ impl Metrics {
                 ("http_response_status_code", status.to_string()),
                 ("server", server.to_string()),
             ],
-            Err(kind) => vec![("error_type", kind.to_string()), ("server", server.to_string())],
+            Err(kind) => vec![
+                ("error_type", kind.to_string()),
+                ("server", server.to_string()),
+            ],
         };
         self.client.get_or_create(&labels).observe(secs);
     }

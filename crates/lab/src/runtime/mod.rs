@@ -39,7 +39,13 @@ pub use config::LiveConfig;
 use state::Instance;
 
 /// Routes every instance serves besides its topology endpoints.
-pub const RESERVED_ROUTES: &[&str] = &["/metrics", "/healthz", "/readyz", "/admin/config", "/traces/{id}"];
+pub const RESERVED_ROUTES: &[&str] = &[
+    "/metrics",
+    "/healthz",
+    "/readyz",
+    "/admin/config",
+    "/traces/{id}",
+];
 
 /// How one instance runs.
 #[derive(Debug, Clone)]
@@ -79,7 +85,10 @@ pub enum RuntimeError {
         source: std::io::Error,
     },
     #[error("cannot open the request log in {dir}: {source}")]
-    Log { dir: PathBuf, source: std::io::Error },
+    Log {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("HTTP client: {0}")]
     Client(String),
     #[error("server: {0}")]
@@ -92,18 +101,25 @@ fn build_instance(cfg: &RuntimeConfig) -> Result<Arc<Instance>, RuntimeError> {
         .service(&cfg.service)
         .cloned()
         .ok_or_else(|| RuntimeError::UnknownService(cfg.service.clone(), t.name.clone()))?;
-    let profile = service
-        .versions
-        .get(&cfg.version)
-        .cloned()
-        .ok_or_else(|| RuntimeError::UnknownVersion {
+    let profile = service.versions.get(&cfg.version).cloned().ok_or_else(|| {
+        RuntimeError::UnknownVersion {
             service: service.name.clone(),
             version: cfg.version.clone(),
-            known: service.versions.keys().cloned().collect::<Vec<_>>().join(", "),
-        })?;
+            known: service
+                .versions
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    })?;
     let log_dir = cfg.data_dir.join("logs");
-    let log = log::RequestLog::open(&log_dir, &service.name, cfg.index)
-        .map_err(|source| RuntimeError::Log { dir: log_dir, source })?;
+    let log = log::RequestLog::open(&log_dir, &service.name, cfg.index).map_err(|source| {
+        RuntimeError::Log {
+            dir: log_dir,
+            source,
+        }
+    })?;
     let mut downstreams: Vec<String> = service
         .endpoints
         .iter()
@@ -157,7 +173,9 @@ fn check_route(route: &str) -> Result<(), String> {
             return Err(format!("segment {seg:?}: one {{param}} per segment"));
         }
         if opens == 1 && !(seg.starts_with('{') && seg.ends_with('}') && seg.len() > 2) {
-            return Err(format!("segment {seg:?}: a parameter takes the whole segment"));
+            return Err(format!(
+                "segment {seg:?}: a parameter takes the whole segment"
+            ));
         }
         if seg.contains('*') || seg.contains(':') {
             return Err(format!("segment {seg:?}: wildcards are not supported"));
@@ -179,7 +197,8 @@ fn router(inst: Arc<Instance>) -> Result<Router, RuntimeError> {
         check_route(&ep.route).map_err(bad)?;
         let method = Method::from_bytes(ep.method.to_ascii_uppercase().as_bytes())
             .map_err(|_| bad("not an HTTP method".into()))?;
-        let filter = MethodFilter::try_from(method).map_err(|_| bad("method not routable".into()))?;
+        let filter =
+            MethodFilter::try_from(method).map_err(|_| bad("method not routable".into()))?;
         if !seen.insert((ep.method.to_ascii_uppercase(), ep.route.clone())) {
             return Err(bad("declared twice".into()));
         }
@@ -188,7 +207,10 @@ fn router(inst: Arc<Instance>) -> Result<Router, RuntimeError> {
                       uri: Uri,
                       headers: HeaderMap,
                       body: Bytes| async move {
-            let params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let params = params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
             handler::serve(inst, i, params, uri.path().to_string(), headers, body).await
         };
         let mr = by_route.remove(&ep.route).unwrap_or_default().on(filter, h);
@@ -198,11 +220,13 @@ fn router(inst: Arc<Instance>) -> Result<Router, RuntimeError> {
     for (route, mr) in by_route {
         r = r.route(&route, mr);
     }
-    Ok(r
-        .route("/metrics", get(metrics_handler))
+    Ok(r.route("/metrics", get(metrics_handler))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
-        .route("/admin/config", get(admin::get_config).patch(admin::patch_config))
+        .route(
+            "/admin/config",
+            get(admin::get_config).patch(admin::patch_config),
+        )
         .route("/traces/{id}", get(trace_handler))
         .fallback(not_found)
         .with_state(inst))
@@ -210,7 +234,10 @@ fn router(inst: Arc<Instance>) -> Result<Router, RuntimeError> {
 
 async fn metrics_handler(State(inst): State<Arc<Instance>>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         inst.metrics.encode(),
     )
         .into_response()
@@ -220,7 +247,11 @@ async fn readyz(State(inst): State<Arc<Instance>>) -> Response {
     if inst.draining() {
         (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response()
     } else if !inst.ready.load(Ordering::Relaxed) {
-        (StatusCode::SERVICE_UNAVAILABLE, "waiting for the registry\n").into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "waiting for the registry\n",
+        )
+            .into_response()
     } else {
         "ready\n".into_response()
     }
@@ -244,21 +275,35 @@ async fn not_found(State(inst): State<Arc<Instance>>, method: Method, uri: Uri) 
 
 /// Runs the instance until `shutdown` resolves, then stops accepting and
 /// lets requests in flight finish (at most 5 s).
-pub async fn run(cfg: RuntimeConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), RuntimeError> {
+pub async fn run(
+    cfg: RuntimeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RuntimeError> {
     let inst = build_instance(&cfg)?;
     let app = router(inst.clone())?;
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
-        .map_err(|source| RuntimeError::Listen { addr: cfg.listen, source })?;
+        .map_err(|source| RuntimeError::Listen {
+            addr: cfg.listen,
+            source,
+        })?;
     let tasks = vec![
-        tokio::spawn(discovery::poll_registry(inst.clone(), cfg.registry_url.clone())),
+        tokio::spawn(discovery::poll_registry(
+            inst.clone(),
+            cfg.registry_url.clone(),
+        )),
         tokio::spawn(discovery::health_checks(inst.clone())),
         tokio::spawn(background::run(inst.clone())),
     ];
-    inst.log.write("info", "instance started", "", &[
-        ("listen", serde_json::json!(cfg.listen.to_string())),
-        ("version", serde_json::json!(cfg.version)),
-    ]);
+    inst.log.write(
+        "info",
+        "instance started",
+        "",
+        &[
+            ("listen", serde_json::json!(cfg.listen.to_string())),
+            ("version", serde_json::json!(cfg.version)),
+        ],
+    );
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = stop_rx.await;

@@ -58,15 +58,22 @@ pub fn parse_stat(stat: &str) -> Option<(f64, i64, i64, f64, i64)> {
     let vsize: i64 = f.get(20)?.parse().ok()?;
     let rss_pages: i64 = f.get(21)?.parse().ok()?;
     let t = clock_ticks();
-    Some(((utime + stime) / t, vsize, rss_pages, start_ticks / t, threads))
+    Some((
+        (utime + stime) / t,
+        vsize,
+        rss_pages,
+        start_ticks / t,
+        threads,
+    ))
 }
 
 pub fn read() -> ProcessStats {
     let mut s = ProcessStats::default();
-    if let Some((cpu, vsize, rss_pages, start, threads)) = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .as_deref()
-        .and_then(parse_stat)
+    if let Some((cpu, vsize, rss_pages, start, threads)) =
+        std::fs::read_to_string("/proc/self/stat")
+            .ok()
+            .as_deref()
+            .and_then(parse_stat)
     {
         s.cpu_seconds = cpu;
         s.virtual_bytes = vsize;
@@ -74,7 +81,9 @@ pub fn read() -> ProcessStats {
         s.start_time_seconds = boot_time().unwrap_or(0.0) + start;
         s.threads = threads;
     }
-    s.open_fds = std::fs::read_dir("/proc/self/fd").map(|d| d.count() as i64).unwrap_or(0);
+    s.open_fds = std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count() as i64)
+        .unwrap_or(0);
     s.max_fds = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
         .map(|(soft, _)| soft as i64)
         .unwrap_or(0);
@@ -85,7 +94,12 @@ pub fn read() -> ProcessStats {
 #[derive(Debug)]
 pub struct ProcessCollector;
 
-fn gauge<N>(enc: &mut DescriptorEncoder, name: &str, help: &str, v: N) -> Result<(), std::fmt::Error>
+fn gauge<N>(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    v: N,
+) -> Result<(), std::fmt::Error>
 where
     ConstGauge<N>: EncodeMetric,
 {
@@ -103,11 +117,36 @@ impl Collector for ProcessCollector {
             MetricType::Counter,
         )?;
         ConstCounter::new(s.cpu_seconds).encode(m)?;
-        gauge(&mut enc, "process_resident_memory_bytes", "Resident memory size in bytes.", s.resident_bytes)?;
-        gauge(&mut enc, "process_virtual_memory_bytes", "Virtual memory size in bytes.", s.virtual_bytes)?;
-        gauge(&mut enc, "process_open_fds", "Number of open file descriptors.", s.open_fds)?;
-        gauge(&mut enc, "process_max_fds", "Maximum number of open file descriptors.", s.max_fds)?;
-        gauge(&mut enc, "process_threads", "Number of OS threads in the process.", s.threads)?;
+        gauge(
+            &mut enc,
+            "process_resident_memory_bytes",
+            "Resident memory size in bytes.",
+            s.resident_bytes,
+        )?;
+        gauge(
+            &mut enc,
+            "process_virtual_memory_bytes",
+            "Virtual memory size in bytes.",
+            s.virtual_bytes,
+        )?;
+        gauge(
+            &mut enc,
+            "process_open_fds",
+            "Number of open file descriptors.",
+            s.open_fds,
+        )?;
+        gauge(
+            &mut enc,
+            "process_max_fds",
+            "Maximum number of open file descriptors.",
+            s.max_fds,
+        )?;
+        gauge(
+            &mut enc,
+            "process_threads",
+            "Number of OS threads in the process.",
+            s.threads,
+        )?;
         gauge(
             &mut enc,
             "process_start_time_seconds",

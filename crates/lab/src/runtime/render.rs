@@ -15,7 +15,10 @@ pub struct Part {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Pads with filler up to `target` bytes of body.
@@ -37,7 +40,11 @@ pub fn html(inst: &Instance, ep: &Endpoint, path: &str, parts: &[Part]) -> Strin
         out.push_str(&format!(
             "<section class=\"{}\"{}>{}</section>\n",
             escape(&p.service),
-            if p.fallback { " data-fallback=\"true\"" } else { "" },
+            if p.fallback {
+                " data-fallback=\"true\""
+            } else {
+                ""
+            },
             escape(&p.content)
         ));
     }
@@ -48,10 +55,19 @@ pub fn html(inst: &Instance, ep: &Endpoint, path: &str, parts: &[Part]) -> Strin
     out
 }
 
-pub fn json_body(inst: &Instance, ep: &Endpoint, path: &str, parts: &[Part], extra: Option<Value>) -> String {
+pub fn json_body(
+    inst: &Instance,
+    ep: &Endpoint,
+    path: &str,
+    parts: &[Part],
+    extra: Option<Value>,
+) -> String {
     let mut data = Map::new();
     for p in parts {
-        data.insert(p.service.clone(), json!({"content": p.content, "fallback": p.fallback}));
+        data.insert(
+            p.service.clone(),
+            json!({"content": p.content, "fallback": p.fallback}),
+        );
     }
     let mut v = json!({
         "service": inst.service.name,

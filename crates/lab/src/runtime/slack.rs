@@ -74,7 +74,12 @@ mod tests {
     #[test]
     fn event_callback_and_errors() {
         let r = parse_event(br#"{"type":"event_callback","event":{"type":"message","text":"hi"}}"#);
-        assert_eq!(r, Ok(EventRequest::Event { event_type: "message".into() }));
+        assert_eq!(
+            r,
+            Ok(EventRequest::Event {
+                event_type: "message".into()
+            })
+        );
         assert!(parse_event(b"not json").is_err());
         assert!(parse_event(br#"{"type":"event_callback"}"#).is_err());
         assert!(parse_event(br#"{"type":"app_rate_limited"}"#).is_err());

@@ -40,16 +40,23 @@ pub struct Instance {
 
 impl Instance {
     pub fn config(&self) -> LiveConfig {
-        self.config.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn draining(&self) -> bool {
-        self.config.read().unwrap_or_else(|e| e.into_inner()).draining
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .draining
     }
 
     /// Whether the version profile applies to `route`.
     pub fn profile_applies(&self, route: &str) -> bool {
-        self.profile.affected_routes.is_empty() || self.profile.affected_routes.iter().any(|r| r == route)
+        self.profile.affected_routes.is_empty()
+            || self.profile.affected_routes.iter().any(|r| r == route)
     }
 
     /// A random value for a `{name}` placeholder from the topology's params.

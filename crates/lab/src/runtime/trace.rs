@@ -21,7 +21,9 @@ pub struct TraceContext {
 fn hex_id(bytes: usize) -> String {
     let mut rng = rand::rng();
     loop {
-        let s: String = (0..bytes).map(|_| format!("{:02x}", rng.random::<u8>())).collect();
+        let s: String = (0..bytes)
+            .map(|_| format!("{:02x}", rng.random::<u8>()))
+            .collect();
         // All-zero ids are invalid in W3C Trace Context.
         if s.bytes().any(|b| b != b'0') {
             return s;
@@ -34,7 +36,9 @@ pub fn new_span_id() -> String {
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
-    s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) && s.bytes().any(|b| b != b'0')
+    s.len() == len
+        && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && s.bytes().any(|b| b != b'0')
 }
 
 impl TraceContext {
@@ -69,7 +73,12 @@ impl TraceContext {
 
     /// The `traceparent` to send on a downstream call made from span `span_id`.
     pub fn header_for(&self, span_id: &str) -> String {
-        format!("00-{}-{}-{}", self.trace_id, span_id, if self.sampled { "01" } else { "00" })
+        format!(
+            "00-{}-{}-{}",
+            self.trace_id,
+            span_id,
+            if self.sampled { "01" } else { "00" }
+        )
     }
 }
 
@@ -117,7 +126,10 @@ impl SpanStore {
 
     pub fn trace(&self, trace_id: &str) -> Vec<Span> {
         let s = self.spans.lock().unwrap_or_else(|e| e.into_inner());
-        s.iter().filter(|sp| sp.trace_id == trace_id).cloned().collect()
+        s.iter()
+            .filter(|sp| sp.trace_id == trace_id)
+            .cloned()
+            .collect()
     }
 }
 
@@ -133,7 +145,10 @@ mod tests {
         assert_eq!(c.parent_span_id.as_deref(), Some("00f067aa0ba902b7"));
         assert_ne!(c.span_id, "00f067aa0ba902b7");
         let down = c.header_for("1111111111111111");
-        assert_eq!(down, "00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01");
+        assert_eq!(
+            down,
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01"
+        );
     }
 
     #[test]

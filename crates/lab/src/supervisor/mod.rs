@@ -143,6 +143,7 @@ impl Supervisor {
     pub async fn start(
         cfg: SupervisorConfig,
         events: Arc<EventLog>,
+        created: impl FnOnce(Arc<Supervisor>),
         mut progress: impl FnMut(usize, usize),
     ) -> Result<Arc<Supervisor>, SupervisorError> {
         let mut ports = PortAllocator::new(cfg.base_port);
@@ -205,13 +206,20 @@ impl Supervisor {
         }
         let sup = Arc::new(Supervisor {
             shared,
-            order: cfg.topology.services.iter().map(|s| s.name.clone()).collect(),
+            order: cfg
+                .topology
+                .services
+                .iter()
+                .map(|s| s.name.clone())
+                .collect(),
             topology: cfg.topology,
             drain_delay: cfg.drain_delay,
             services: Mutex::new(services),
             ports: Mutex::new(ports),
             ops: tokio::sync::Mutex::new(()),
         });
+        // Instances ask for the registry while they start.
+        created(sup.clone());
         let total = waits.len();
         progress(0, total);
         let mut first_err = None;
@@ -309,7 +317,10 @@ impl Supervisor {
             .collect()
     }
 
-    fn keeper_infos(&self, service: &str) -> Result<Vec<Arc<Mutex<InstanceInfo>>>, SupervisorError> {
+    fn keeper_infos(
+        &self,
+        service: &str,
+    ) -> Result<Vec<Arc<Mutex<InstanceInfo>>>, SupervisorError> {
         let services = lock(&self.services);
         let e = services
             .get(service)
@@ -321,7 +332,8 @@ impl Supervisor {
         &self,
         service: &str,
         index: u32,
-    ) -> Result<(tokio::sync::mpsc::Sender<Command>, Arc<Mutex<InstanceInfo>>), SupervisorError> {
+    ) -> Result<(tokio::sync::mpsc::Sender<Command>, Arc<Mutex<InstanceInfo>>), SupervisorError>
+    {
         let services = lock(&self.services);
         let e = services
             .get(service)
@@ -398,7 +410,12 @@ impl Supervisor {
     }
 
     /// `firedrill deploy SERVICE VERSION`: a rolling deploy.
-    pub async fn deploy(&self, service: &str, version: &str, source: &str) -> Result<(), SupervisorError> {
+    pub async fn deploy(
+        &self,
+        service: &str,
+        version: &str,
+        source: &str,
+    ) -> Result<(), SupervisorError> {
         let _op = self.ops.lock().await;
         self.deploy_locked(service, version, source, false).await
     }
@@ -483,7 +500,12 @@ impl Supervisor {
     }
 
     /// `firedrill scale SERVICE N`.
-    pub async fn scale(&self, service: &str, count: u32, source: &str) -> Result<(), SupervisorError> {
+    pub async fn scale(
+        &self,
+        service: &str,
+        count: u32,
+        source: &str,
+    ) -> Result<(), SupervisorError> {
         if count > 32 {
             return Err(SupervisorError::BadScale(count));
         }
@@ -511,10 +533,13 @@ impl Supervisor {
             let mut waits = Vec::new();
             for k in 0..(count - current) {
                 let index = next_index + k;
-                let port = lock(&self.ports).allocate(&format!("{service}/{index}"))?;
+                let port = lock(&self.ports).allocate_next_free(&format!("{service}/{index}"))?;
                 let (tx, rx) = oneshot::channel();
-                let keeper =
-                    Keeper::spawn(self.shared.clone(), new_info(service, index, &version, port), tx);
+                let keeper = Keeper::spawn(
+                    self.shared.clone(),
+                    new_info(service, index, &version, port),
+                    tx,
+                );
                 if let Some(e) = lock(&self.services).get_mut(service) {
                     e.keepers.push(keeper);
                 }
@@ -547,7 +572,13 @@ impl Supervisor {
     }
 
     /// `firedrill drain SERVICE/N` (or undrain with `on = false`).
-    pub async fn drain(&self, service: &str, index: u32, on: bool, source: &str) -> Result<(), SupervisorError> {
+    pub async fn drain(
+        &self,
+        service: &str,
+        index: u32,
+        on: bool,
+        source: &str,
+    ) -> Result<(), SupervisorError> {
         let (_, info) = self.keeper_tx(service, index)?;
         let addr = {
             let mut i = instance::lock(&info);
@@ -561,7 +592,11 @@ impl Supervisor {
             tracing::warn!(instance = %format!("{service}/{index}"), %reason, "could not tell the instance it is draining");
         }
         self.shared.events.record(
-            if on { "instance.drained" } else { "instance.undrained" },
+            if on {
+                "instance.drained"
+            } else {
+                "instance.undrained"
+            },
             source,
             &format!("{service}/{index}"),
             [],
@@ -594,7 +629,9 @@ impl Supervisor {
                 .map_err(|reason| SupervisorError::Admin { who: name, reason })?;
         }
         if let Ok(mut o) = self.shared.overrides.lock() {
-            o.entry(service.to_string()).or_default().extend(pairs.clone());
+            o.entry(service.to_string())
+                .or_default()
+                .extend(pairs.clone());
         }
         self.shared.events.record(
             "config.changed",

@@ -35,6 +35,21 @@ impl PortAllocator {
         Ok(port)
     }
 
+    /// A port for an instance added later (scale out): the next free one,
+    /// skipping ports something else took meanwhile (an outgoing
+    /// connection's ephemeral port, say).
+    pub fn allocate_next_free(&mut self, who: &str) -> Result<u16, SupervisorError> {
+        let mut last = None;
+        for _ in 0..64 {
+            match self.allocate(who) {
+                Ok(p) => return Ok(p),
+                Err(e @ SupervisorError::NoPorts) => return Err(e),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or(SupervisorError::NoPorts))
+    }
+
     pub fn release(&mut self, port: u16) {
         self.held.remove(&port);
     }

@@ -1,5 +1,18 @@
 //! Topology: the lab described as data (services, endpoints, calls, versions, journeys).
+//!
+//! The file format is documented in `docs/topology.md`; [`resolve`] loads a
+//! bundled topology by name or a YAML file, reporting every problem with
+//! `file:line:column` and the field at fault.
 pub mod duration;
+pub mod error;
+pub mod loader;
 pub mod model;
+pub mod raw;
+pub mod tree;
+pub mod validate;
 
+pub use error::{Problem, TopologyError};
+pub use loader::{bundled_names, bundled_source, load_file, load_str, resolve};
 pub use model::*;
+pub use tree::render_tree;
+pub use validate::route_matches;

@@ -1,0 +1,1 @@
+//! Alerting: rule evaluation, SLO compiler, alert routing and receivers.
