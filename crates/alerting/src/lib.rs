@@ -1,1 +1,0 @@
-//! Alerting: rule evaluation, SLO compiler, alert routing and receivers.
