@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lab benchmarks for BENCHMARKS.md (issue: the lab runs).
 
-Usage: python3 bench/lab_bench.py [startup|rss|throughput|all]
+Usage: python3 bench/lab_bench.py [startup|rss|throughput|tsdb|all]
 Builds nothing: run `cargo build --release` first. Traffic stays on loopback;
 every lab started here is stopped (and its processes with it) before exit.
 """
@@ -43,7 +43,7 @@ def http(method, url, body=None, timeout=5):
 
 
 class Lab:
-    def __init__(self, rps, topology="shop"):
+    def __init__(self, rps, topology="shop", scrape="5s"):
         self.dir = tempfile.mkdtemp(prefix="fd-bench-")
         base = free_block(60)
         self.cp = base
@@ -52,7 +52,7 @@ class Lab:
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(
             [BIN, "up", "--topology", topology, "--data-dir", self.dir, "--listen", f"127.0.0.1:{self.cp}",
-             "--base-port", str(self.base), "--rps", str(rps), "--scrape-interval", "5s"],
+             "--base-port", str(self.base), "--rps", str(rps), "--scrape-interval", scrape],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
 
     def wait_record(self, limit=30):
@@ -169,6 +169,19 @@ def throughput(levels=(50, 100, 200, 400, 600, 800, 1200), window=20):
     print(json.dumps({"bench": "max_sustained_journeys_per_second", "value": best}))
 
 
+def tsdb(seconds=int(os.environ.get("TSDB_SECONDS", "300"))):
+    """Bytes per sample and memory per series of the store on real lab data (1 s scrapes)."""
+    lab = Lab(rps=20, scrape="1s")
+    lab.wait_record()
+    time.sleep(seconds)
+    st = json.load(urllib.request.urlopen(lab.url + "/api/v1/status/tsdb", timeout=10))["data"]
+    lab.stop()
+    head, fd = st["headStats"], st["firedrill"]
+    print(json.dumps({"bench": "tsdb_on_lab_data", "seconds": seconds, "series": head["numSeries"],
+                      "samples": fd["samples"], "bytes_per_sample": round(fd["bytesPerSample"], 3),
+                      "memory_per_series_bytes": round(fd["memoryBytes"] / max(1, head["numSeries"]))}))
+
+
 if __name__ == "__main__":
     if not os.path.exists(BIN):
         raise SystemExit("build first: cargo build --release")
@@ -179,3 +192,5 @@ if __name__ == "__main__":
         rss()
     if what in ("throughput", "all"):
         throughput()
+    if what in ("tsdb", "all"):
+        tsdb()

@@ -53,10 +53,24 @@ pub struct Lab {
 impl Lab {
     /// Starts `firedrill up` and waits until its control plane answers.
     pub fn start(topology: &str, extra: &[&str]) -> Lab {
-        let dir = tempfile::tempdir().expect("tempdir");
+        Lab::start_in(tempfile::tempdir().expect("tempdir"), topology, extra)
+    }
+
+    /// Stops this lab and starts the topology again on the same data dir.
+    pub fn restart(mut self, topology: &str, extra: &[&str]) -> Lab {
+        self.stop();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+        Lab::start_in(dir, topology, extra)
+    }
+
+    fn start_in(dir: tempfile::TempDir, topology: &str, extra: &[&str]) -> Lab {
         let port = free_port();
         let base = free_block(48);
-        let log = std::fs::File::create(dir.path().join("up.log")).expect("log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.path().join("up.log"))
+            .expect("log");
         let child = Command::new(bin())
             .args(["up", "--topology", topology, "--data-dir"])
             .arg(dir.path())

@@ -41,7 +41,10 @@ pub async fn run(inst: Arc<Instance>) {
             if !o.ok() || o.status == Some(204) {
                 break;
             }
-            tokio::time::sleep(work::sample(&bg.latency)).await;
+            let wait = work::sample(&bg.latency);
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
             work::burn_cpu_async(bg.cpu).await;
             let rest = run_calls(
                 &inst,

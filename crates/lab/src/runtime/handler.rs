@@ -174,7 +174,11 @@ async fn work_and_answer(
     {
         wait += work::sample(extra);
     }
-    tokio::time::sleep(wait).await;
+    // Tokio's timer has 1 ms granularity: sleeping for zero would still wait
+    // for the next tick, so only sleep for real waits.
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
+    }
     let factor = if affected && profile.cpu_factor > 0.0 {
         profile.cpu_factor
     } else {

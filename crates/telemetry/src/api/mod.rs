@@ -53,6 +53,8 @@ pub struct MetricMetadata {
 
 pub type TargetsFn = Arc<dyn Fn() -> Vec<TargetStatus> + Send + Sync>;
 pub type MetadataFn = Arc<dyn Fn() -> BTreeMap<String, Vec<MetricMetadata>> + Send + Sync>;
+/// The `data` of `/api/v1/status/tsdb`.
+pub type StatusFn = Arc<dyn Fn() -> Value + Send + Sync>;
 
 /// What the API serves from.
 #[derive(Clone)]
@@ -61,6 +63,8 @@ pub struct PromApi {
     pub engine: Engine,
     pub targets: TargetsFn,
     pub metadata: MetadataFn,
+    /// Store figures for `/api/v1/status/tsdb` (404 without).
+    pub tsdb_status: Option<StatusFn>,
     pub version: String,
 }
 
@@ -149,6 +153,7 @@ impl PromApi {
             .route("/api/v1/metadata", get(metadata))
             .route("/api/v1/targets", get(targets))
             .route("/api/v1/status/buildinfo", get(buildinfo))
+            .route("/api/v1/status/tsdb", get(tsdb_status))
             .route("/api/v1/query_exemplars", get(exemplars).post(exemplars))
             .with_state(Arc::new(self))
     }
@@ -361,6 +366,16 @@ async fn buildinfo(State(api): Api) -> Response {
         "buildDate": "",
         "goVersion": "",
     }))
+}
+
+async fn tsdb_status(State(api): Api) -> Result<Response, ApiError> {
+    match &api.tsdb_status {
+        Some(f) => Ok(ok(f())),
+        None => Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format::error("not_found", "this server has no store status"),
+        )),
+    }
 }
 
 async fn exemplars() -> Response {

@@ -38,6 +38,7 @@ pub fn start_ours(openmetrics: &str) -> Ours {
         engine: Engine::default(),
         targets: Arc::new(Vec::new),
         metadata: Arc::new(BTreeMap::new),
+        tsdb_status: None,
         version: "test".into(),
     };
     let listener = rt
