@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use crate::model::{Labels, Series, Storage, StorageError};
 
+mod ev;
+
 /// One element of an instant vector.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VectorSample {
@@ -109,22 +111,119 @@ impl Engine {
     /// Evaluates `query` at `t` (ms).
     pub fn instant_query(
         &self,
-        _storage: &dyn Storage,
-        _query: &str,
-        _t: i64,
+        storage: &dyn Storage,
+        query: &str,
+        t: i64,
     ) -> Result<QueryResult, QueryError> {
-        Err(QueryError::Execution("not implemented yet".into()))
+        let expr = parse(query)?;
+        let ev = ev::Ev::new(storage, &self.opts, &expr, t, t);
+        let value = match ev.eval(&expr, t)? {
+            ev::value::Val::Scalar(v) => Value::Scalar { t, v },
+            ev::value::Val::Str(v) => Value::String { t, v },
+            ev::value::Val::Vector(v) => {
+                ev::check_unique(&v)?;
+                Value::Vector(
+                    v.into_iter()
+                        .map(|e| VectorSample {
+                            labels: e.labels,
+                            t,
+                            v: e.v,
+                        })
+                        .collect(),
+                )
+            }
+            ev::value::Val::Matrix(m) => {
+                let mut m: Vec<Series> = m
+                    .into_iter()
+                    .map(|s| Series {
+                        labels: s.labels,
+                        samples: s.points,
+                    })
+                    .collect();
+                m.sort_by(|a, b| a.labels.cmp(&b.labels));
+                Value::Matrix(m)
+            }
+        };
+        Ok(QueryResult {
+            value,
+            warnings: ev.warnings.take(),
+            infos: ev.infos.take(),
+        })
     }
 
     /// Evaluates `query` from `start` to `end` (ms, inclusive) every `step` ms.
     pub fn range_query(
         &self,
-        _storage: &dyn Storage,
-        _query: &str,
-        _start: i64,
-        _end: i64,
-        _step: i64,
+        storage: &dyn Storage,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: i64,
     ) -> Result<QueryResult, QueryError> {
-        Err(QueryError::Execution("not implemented yet".into()))
+        if step <= 0 {
+            return Err(QueryError::BadData(
+                "zero or negative query resolution step widths are not accepted".into(),
+            ));
+        }
+        let expr = parse(query)?;
+        use promql_parser::parser::value::ValueType;
+        match expr.value_type() {
+            ValueType::Vector | ValueType::Scalar => {}
+            other => {
+                let name = match other {
+                    ValueType::Matrix => "range vector",
+                    ValueType::String => "string",
+                    _ => "unknown",
+                };
+                return Err(QueryError::BadData(format!(
+                    "invalid expression type \"{name}\" for range query, must be Scalar or instant Vector"
+                )));
+            }
+        }
+        let ev = ev::Ev::new(storage, &self.opts, &expr, start, end);
+        let mut series: std::collections::BTreeMap<Labels, Vec<crate::model::Sample>> =
+            Default::default();
+        let mut t = start;
+        while t <= end {
+            ev.check_deadline()?;
+            match ev.eval(&expr, t)? {
+                ev::value::Val::Scalar(v) => series
+                    .entry(Labels::default())
+                    .or_default()
+                    .push(crate::model::Sample { t, v }),
+                ev::value::Val::Vector(v) => {
+                    ev::check_unique(&v)?;
+                    for e in v {
+                        series
+                            .entry(e.labels)
+                            .or_default()
+                            .push(crate::model::Sample { t, v: e.v });
+                    }
+                }
+                other => {
+                    return Err(QueryError::BadData(format!(
+                        "invalid expression type \"{}\" for range query, must be Scalar or instant Vector",
+                        other.type_name()
+                    )));
+                }
+            }
+            t += step;
+        }
+        Ok(QueryResult {
+            value: Value::Matrix(
+                series
+                    .into_iter()
+                    .map(|(labels, samples)| Series { labels, samples })
+                    .collect(),
+            ),
+            warnings: ev.warnings.take(),
+            infos: ev.infos.take(),
+        })
     }
+}
+
+/// Parses with `promql-parser`; errors are Prometheus's `bad_data`.
+pub fn parse(query: &str) -> Result<promql_parser::parser::Expr, QueryError> {
+    promql_parser::parser::parse(query)
+        .map_err(|e| QueryError::Parse(format!("invalid parameter \"query\": {e}")))
 }
