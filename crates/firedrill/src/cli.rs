@@ -173,6 +173,9 @@ pub enum PromqlCmd {
     Test {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Also list skipped cases with their reason.
+        #[arg(long, short)]
+        verbose: bool,
     },
 }
 

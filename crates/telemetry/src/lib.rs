@@ -3,5 +3,6 @@ pub mod api;
 pub mod exposition;
 pub mod model;
 pub mod promql;
+pub mod promqltest;
 pub mod scrape;
 pub mod tsdb;

@@ -116,7 +116,7 @@ impl Engine {
         t: i64,
     ) -> Result<QueryResult, QueryError> {
         let expr = parse(query)?;
-        let ev = ev::Ev::new(storage, &self.opts, &expr, t, t);
+        let ev = ev::Ev::new(storage, &self.opts, &expr, t, t, 0);
         let value = match ev.eval(&expr, t)? {
             ev::value::Val::Scalar(v) => Value::Scalar { t, v },
             ev::value::Val::Str(v) => Value::String { t, v },
@@ -180,7 +180,7 @@ impl Engine {
                 )));
             }
         }
-        let ev = ev::Ev::new(storage, &self.opts, &expr, start, end);
+        let ev = ev::Ev::new(storage, &self.opts, &expr, start, end, step);
         let mut series: std::collections::BTreeMap<Labels, Vec<crate::model::Sample>> =
             Default::default();
         let mut t = start;
@@ -220,6 +220,42 @@ impl Engine {
             infos: ev.infos.take(),
         })
     }
+}
+
+/// The matcher groups of every series selector in `query` (for tools that
+/// need to know which series a query reads).
+pub fn selectors_in(query: &str) -> Result<Vec<Vec<crate::model::Matcher>>, QueryError> {
+    use promql_parser::parser::Expr;
+    fn walk(e: &Expr, out: &mut Vec<Vec<crate::model::Matcher>>) -> Result<(), QueryError> {
+        match e {
+            Expr::VectorSelector(vs) => out.extend(ev::matcher_groups(vs)?),
+            Expr::MatrixSelector(ms) => out.extend(ev::matcher_groups(&ms.vs)?),
+            Expr::Subquery(sq) => walk(&sq.expr, out)?,
+            Expr::Aggregate(a) => {
+                walk(&a.expr, out)?;
+                if let Some(p) = &a.param {
+                    walk(p, out)?;
+                }
+            }
+            Expr::Unary(u) => walk(&u.expr, out)?,
+            Expr::Paren(p) => walk(&p.expr, out)?,
+            Expr::Binary(b) => {
+                walk(&b.lhs, out)?;
+                walk(&b.rhs, out)?;
+            }
+            Expr::Call(c) => {
+                for a in &c.args.args {
+                    walk(a, out)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    let expr = parse(query)?;
+    let mut out = Vec::new();
+    walk(&expr, &mut out)?;
+    Ok(out)
 }
 
 /// Parses with `promql-parser`; errors are Prometheus's `bad_data`.

@@ -39,21 +39,44 @@ impl KahanSum {
     }
 }
 
-/// Mean with Kahan summation, falling back to an incremental mean on overflow.
+/// Mean as Prometheus computes it: a Kahan-compensated sum divided by the
+/// count, switching to a (compensated) incremental mean once the sum would
+/// overflow.
 pub fn mean(values: &[f64]) -> f64 {
-    let mut k = KahanSum::default();
-    for v in values {
-        k.add(*v);
+    let Some(first) = values.first() else {
+        return f64::NAN;
+    };
+    let (mut sum, mut c) = (*first, 0.0f64);
+    let mut incremental = false;
+    let mut mean = *first;
+    for (i, v) in values.iter().enumerate().skip(1) {
+        let n = (i + 1) as f64;
+        if !incremental {
+            let mut k = KahanSum { sum, c };
+            k.add(*v);
+            if !k.sum.is_infinite() {
+                sum = k.sum;
+                c = k.c;
+                continue;
+            }
+            incremental = true;
+            mean = sum / (n - 1.0);
+            c /= n - 1.0;
+        }
+        let q = (n - 1.0) / n;
+        let mut k = KahanSum {
+            sum: q * mean,
+            c: q * c,
+        };
+        k.add(v / n);
+        mean = k.sum;
+        c = k.c;
     }
-    let s = k.value();
-    if s.is_finite() || values.iter().any(|v| v.is_infinite()) {
-        return s / values.len() as f64;
+    if incremental {
+        mean + c
+    } else {
+        (sum + c) / values.len() as f64
     }
-    let mut m = 0.0;
-    for (i, v) in values.iter().enumerate() {
-        m += (v - m) / (i + 1) as f64;
-    }
-    m
 }
 
 /// Population variance (Welford).
@@ -150,9 +173,7 @@ impl Ev<'_> {
             "topk" | "bottomk" | "limitk" => {
                 let k = scalar_param(&op)?;
                 if k.is_nan() {
-                    return Err(QueryError::Execution(format!(
-                        "Parameter value is NaN for {op}"
-                    )));
+                    return Err(QueryError::Execution("Parameter value is NaN".into()));
                 }
                 let k = if k >= 1.0 { k.min(9.0e15) as usize } else { 0 };
                 for key in &order {
@@ -170,6 +191,9 @@ impl Ev<'_> {
                 return Ok(Val::Vector(out));
             }
             "limit_ratio" => {
+                if scalar_param(&op)?.is_nan() {
+                    return Err(QueryError::Execution("Ratio value is NaN".into()));
+                }
                 return Err(QueryError::BadData("limit_ratio is not supported".into()));
             }
             _ => {}
@@ -194,7 +218,16 @@ impl Ev<'_> {
                 }),
                 "stddev" => variance(&values).sqrt(),
                 "stdvar" => variance(&values),
-                "quantile" => quantile(scalar_param("quantile")?, values),
+                "quantile" => {
+                    let q = scalar_param("quantile")?;
+                    if !(0.0..=1.0).contains(&q) {
+                        self.warn(format!(
+                            "PromQL warning: quantile value should be between 0 and 1, got {}",
+                            go_float(q)
+                        ));
+                    }
+                    quantile(q, values)
+                }
                 other => return Err(QueryError::BadData(format!("unknown aggregation {other}"))),
             };
             out.push(Elem { labels: key, t, v });

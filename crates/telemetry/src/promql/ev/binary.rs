@@ -68,6 +68,15 @@ fn signature(l: &Labels, matching: Option<&LabelModifier>) -> Vec<(String, Strin
     }
 }
 
+/// A label set as Prometheus prints one: `{__name__="x", a="b"}`.
+fn go_labels(l: &Labels) -> String {
+    let inner: Vec<String> = l
+        .iter()
+        .map(|lb| format!("{}={:?}", lb.name, lb.value))
+        .collect();
+    format!("{{{}}}", inner.join(", "))
+}
+
 fn fmt_sig(sig: &[(String, String)]) -> String {
     let inner: Vec<String> = sig.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
     format!("{{{}}}", inner.join(", "))
@@ -242,11 +251,13 @@ fn vector_vector(
         let sig = signature(&e.labels, matching);
         if let Some(prev) = one_by_sig.get(&sig) {
             let side = if swap { "left" } else { "right" };
+            let mut pair = [go_labels(&prev.labels), go_labels(&e.labels)];
+            pair.sort();
             return Err(QueryError::Execution(format!(
                 "found duplicate series for the match group {} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
                 fmt_sig(&sig),
-                prev.labels,
-                e.labels
+                pair[0],
+                pair[1]
             )));
         }
         one_by_sig.insert(sig, e);
@@ -260,6 +271,12 @@ fn vector_vector(
         let Some(o) = one_by_sig.get(&sig) else {
             continue;
         };
+        // Checked before filtering: the error must not depend on the values.
+        if matches!(card, VectorMatchCardinality::OneToOne) && !matched.insert(sig) {
+            return Err(QueryError::Execution(
+                "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
+            ));
+        }
         let (l, r) = if swap { (o.v, e.v) } else { (e.v, o.v) };
         let (mut value, keep) = apply(op, l, r)?;
         if comparison && swap {
@@ -271,13 +288,7 @@ fn vector_vector(
             continue;
         }
         let labels = result_labels(&e.labels, &o.labels, op, &card, matching, return_bool);
-        if matches!(card, VectorMatchCardinality::OneToOne) {
-            if !matched.insert(sig) {
-                return Err(QueryError::Execution(
-                    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
-                ));
-            }
-        } else if !produced.insert(labels.clone()) {
+        if !matches!(card, VectorMatchCardinality::OneToOne) && !produced.insert(labels.clone()) {
             return Err(QueryError::Execution(
                 "multiple matches for labels: grouping labels must ensure unique matches".into(),
             ));

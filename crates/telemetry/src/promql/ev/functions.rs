@@ -14,6 +14,10 @@ use super::value::{Elem, RangeSeries, Val};
 use crate::model::{Labels, METRIC_NAME, MatchOp};
 use crate::promql::QueryError;
 
+fn same_labelset() -> QueryError {
+    QueryError::Execution("vector cannot contain metrics with the same labelset".into())
+}
+
 fn go_max(a: f64, b: f64) -> f64 {
     if a.is_nan() || b.is_nan() {
         f64::NAN
@@ -56,15 +60,16 @@ fn absent_labels(e: &Expr) -> Labels {
     let Some(g) = groups.first().filter(|_| groups.len() == 1) else {
         return l;
     };
-    let mut repeated = std::collections::HashSet::new();
+    let mut has = std::collections::HashSet::new();
     for m in g {
-        if m.op == MatchOp::Equal && m.name != METRIC_NAME {
-            if l.get(&m.name).is_some() || repeated.contains(&m.name) {
-                repeated.insert(m.name.clone());
-                l.remove(&m.name);
-            } else {
-                l.set(&m.name, &m.value);
-            }
+        if m.name == METRIC_NAME {
+            continue;
+        }
+        if m.op == MatchOp::Equal && !has.contains(&m.name) {
+            l.set(&m.name, &m.value);
+            has.insert(m.name.clone());
+        } else {
+            l.remove(&m.name);
         }
     }
     l
@@ -100,6 +105,38 @@ fn date_fn(name: &str, secs: f64) -> f64 {
         "year" => d.year() as u32,
         _ => return f64::NAN,
     }) as f64
+}
+
+/// Natural order: digit runs compare as numbers (`4m5` < `4m600` < `4m1000`).
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (ab, bb) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < ab.len() && j < bb.len() {
+        if ab[i].is_ascii_digit() && bb[j].is_ascii_digit() {
+            let si = i;
+            while i < ab.len() && ab[i].is_ascii_digit() {
+                i += 1;
+            }
+            let sj = j;
+            while j < bb.len() && bb[j].is_ascii_digit() {
+                j += 1;
+            }
+            let na = a[si..i].trim_start_matches('0');
+            let nb = b[sj..j].trim_start_matches('0');
+            let o = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb));
+            if o != std::cmp::Ordering::Equal {
+                return o;
+            }
+        } else {
+            let o = ab[i].cmp(&bb[j]);
+            if o != std::cmp::Ordering::Equal {
+                return o;
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    (ab.len() - i).cmp(&(bb.len() - j))
 }
 
 fn sort_by_value(mut v: Vec<Elem>, desc: bool) -> Vec<Elem> {
@@ -229,6 +266,12 @@ impl Ev<'_> {
             }
             "quantile_over_time" => {
                 let q = self.arg_scalar(c, 0, t)?;
+                if !(0.0..=1.0).contains(&q) {
+                    self.warn(format!(
+                        "PromQL warning: quantile value should be between 0 and 1, got {}",
+                        super::value::go_float(q)
+                    ));
+                }
                 self.range_fn(c, t, 1, |s, _, _| over_time(name, &s.points, q))
             }
             "double_exponential_smoothing" | "holt_winters" => {
@@ -385,7 +428,25 @@ impl Ev<'_> {
                 Ok(Val::Scalar(if v.len() == 1 { v[0].v } else { f64::NAN }))
             }
             "time" => Ok(Val::Scalar(t as f64 / 1000.0)),
+            "step" => Ok(Val::Scalar(self.step as f64 / 1000.0)),
+            "range" => Ok(Val::Scalar((self.end - self.start) as f64 / 1000.0)),
+            "start" => Ok(Val::Scalar(self.start as f64 / 1000.0)),
+            "end" => Ok(Val::Scalar(self.end as f64 / 1000.0)),
+            "min_of" | "max_of" => {
+                let (a, b) = (self.arg_scalar(c, 0, t)?, self.arg_scalar(c, 1, t)?);
+                Ok(Val::Scalar(if name == "min_of" {
+                    go_min(a, b)
+                } else {
+                    go_max(a, b)
+                }))
+            }
             "pi" => Ok(Val::Scalar(std::f64::consts::PI)),
+            "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc"
+                if self.step > 0 && !self.sort_warned() =>
+            {
+                self.warn("PromQL warning: sort is ineffective for range queries since results are always ordered by labels".into());
+                self.call(c, t)
+            }
             "sort" | "sort_desc" => Ok(Val::Vector(sort_by_value(
                 self.arg_vector(c, 0, t)?,
                 name == "sort_desc",
@@ -399,11 +460,10 @@ impl Ev<'_> {
                 v.sort_by(|a, b| {
                     let mut o = std::cmp::Ordering::Equal;
                     for k in &keys {
-                        o = a
-                            .labels
-                            .get(k)
-                            .unwrap_or("")
-                            .cmp(b.labels.get(k).unwrap_or(""));
+                        o = natural_cmp(
+                            a.labels.get(k).unwrap_or(""),
+                            b.labels.get(k).unwrap_or(""),
+                        );
                         if o != std::cmp::Ordering::Equal {
                             break;
                         }
@@ -438,19 +498,48 @@ impl Ev<'_> {
                 }
                 Ok(Val::Vector(label_join(v, &dst, &sep, &srcs)?))
             }
+            "histogram_quantiles" => {
+                let v = self.arg_vector(c, 0, t)?;
+                let label = self.arg_str(c, 1, t)?;
+                if let Some(e) = v.iter().find(|e| e.labels.get(&label).is_some()) {
+                    return Err(QueryError::Execution(format!(
+                        "label {label:?} already exists in the input series {}",
+                        e.labels
+                    )));
+                }
+                let mut out = Vec::new();
+                for i in 2..args.len() {
+                    let q = self.arg_scalar(c, i, t)?;
+                    if !(0.0..=1.0).contains(&q) {
+                        self.warn(format!(
+                            "PromQL warning: quantile value should be between 0 and 1, got {}",
+                            super::value::go_float(q)
+                        ));
+                    }
+                    let (res, fixed, bad) =
+                        histogram_quantile(q, v.clone(), t).map_err(|_| same_labelset())?;
+                    self.histogram_annotations(fixed, &bad);
+                    let qs = if q.fract() == 0.0 && q.is_finite() {
+                        format!("{q:.1}")
+                    } else {
+                        super::value::go_float(q)
+                    };
+                    for mut e in res {
+                        e.labels.set(&label, &qs);
+                        out.push(e);
+                    }
+                }
+                Ok(Val::Vector(out))
+            }
             "histogram_quantile" => {
                 let q = self.arg_scalar(c, 0, t)?;
                 let v = self.arg_vector(c, 1, t)?;
-                let (out, fixed, bad) = histogram_quantile(q, v, t);
-                if fixed {
-                    self.info("PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name".into());
-                }
-                if let Some(b) = bad.first() {
-                    self.warn(format!("PromQL warning: bucket label \"le\" is missing or has a malformed value of {:?} for metric name {:?}", b.get("le").unwrap_or(""), b.metric_name().unwrap_or("")));
-                }
+                let (out, fixed, bad) = histogram_quantile(q, v, t).map_err(|_| same_labelset())?;
+                self.histogram_annotations(fixed, &bad);
                 if !(0.0..=1.0).contains(&q) {
                     self.warn(format!(
-                        "PromQL warning: quantile value should be between 0 and 1, got {q}"
+                        "PromQL warning: quantile value should be between 0 and 1, got {}",
+                        super::value::go_float(q)
                     ));
                 }
                 Ok(Val::Vector(out))
@@ -467,12 +556,35 @@ impl Ev<'_> {
                 let v = self.arg_vector(c, 0, t)?;
                 Ok(map_values(v, t, |x| date_fn(name, x)))
             }
+            "histogram_fraction" => {
+                let (lo, hi) = (self.arg_scalar(c, 0, t)?, self.arg_scalar(c, 1, t)?);
+                let v = self.arg_vector(c, 2, t)?;
+                let f = super::histogram::BucketFn::Fraction(lo, hi);
+                let (out, _, bad) =
+                    super::histogram::histogram_fn(f, v, t).map_err(|_| same_labelset())?;
+                self.histogram_annotations(None, &bad);
+                Ok(Val::Vector(out))
+            }
             // Native-histogram functions: classic (float) series have no native histograms.
-            "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_fraction"
-            | "histogram_stddev" | "histogram_stdvar" => Ok(Val::Vector(Vec::new())),
+            "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev"
+            | "histogram_stdvar" => Ok(Val::Vector(Vec::new())),
             other => Err(QueryError::BadData(format!(
                 "function {other:?} is not supported"
             ))),
+        }
+    }
+
+    /// Annotations of `histogram_quantile(s)`.
+    fn histogram_annotations(&self, fixed: Option<String>, bad: &[Labels]) {
+        if let Some(name) = fixed {
+            self.info(format!("PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name {name:?}"));
+        }
+        if let Some(b) = bad.first() {
+            self.warn(format!(
+                "PromQL warning: bucket label \"le\" is missing or has a malformed value of {:?} for metric name {:?}",
+                b.get("le").unwrap_or(""),
+                b.metric_name().unwrap_or("")
+            ));
         }
     }
 

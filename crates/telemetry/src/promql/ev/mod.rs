@@ -10,6 +10,8 @@ mod range_fns;
 mod selector;
 pub mod value;
 
+pub use selector::matcher_groups;
+
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -30,6 +32,8 @@ pub struct Ev<'a> {
     /// Query start and end (ms): what `@ start()` and `@ end()` mean.
     pub start: i64,
     pub end: i64,
+    /// Step of a range query; 0 for an instant query.
+    pub step: i64,
     /// Window all selectors read from storage.
     pub window: (i64, i64),
     deadline: Instant,
@@ -100,6 +104,7 @@ impl<'a> Ev<'a> {
         expr: &Expr,
         start: i64,
         end: i64,
+        step: i64,
     ) -> Self {
         let lookback = opts.lookback_delta.as_millis() as i64;
         let (mut back, mut fwd, mut ats) = (0, 0, Vec::new());
@@ -121,6 +126,7 @@ impl<'a> Ev<'a> {
             lookback,
             start,
             end,
+            step,
             window: (lo.saturating_sub(back), hi.saturating_add(fwd)),
             deadline: Instant::now() + opts.timeout,
             max_samples: opts.max_samples,
@@ -129,6 +135,14 @@ impl<'a> Ev<'a> {
             warnings: RefCell::new(Vec::new()),
             infos: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Whether the range-query sort warning was already given.
+    pub fn sort_warned(&self) -> bool {
+        self.warnings
+            .borrow()
+            .iter()
+            .any(|w| w.starts_with("PromQL warning: sort is ineffective"))
     }
 
     pub fn check_deadline(&self) -> Result<(), QueryError> {
