@@ -35,7 +35,10 @@ fn main() {
         let _ = instant(&client, &ours.url, q, t);
         let _ = instant(&client, &theirs.url, q, t);
     }
-    println!("{:>4} {:>10} {:>10} {:>7}  query", "#", "ours ms", "prom ms", "ratio");
+    println!(
+        "{:>4} {:>10} {:>10} {:>7}  query",
+        "#", "ours ms", "prom ms", "ratio"
+    );
     let (mut ratios, mut sum_ours, mut sum_theirs) = (Vec::new(), 0.0, 0.0);
     for (i, q) in QUERIES.iter().enumerate() {
         let (mut a, mut b) = (Vec::new(), Vec::new());
@@ -52,7 +55,11 @@ fn main() {
         sum_theirs += mb;
         ratios.push(ma / mb);
         let short: String = q.chars().take(70).collect();
-        println!("{:>4} {ma:>10.2} {mb:>10.2} {:>7.2}  {short}", i + 1, ma / mb);
+        println!(
+            "{:>4} {ma:>10.2} {mb:>10.2} {:>7.2}  {short}",
+            i + 1,
+            ma / mb
+        );
     }
     let geo = (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp();
     println!(

@@ -219,22 +219,14 @@ pub enum BucketFn {
     Fraction(f64, f64),
 }
 
-pub fn histogram_quantile(
-    q: f64,
-    v: Vec<Elem>,
-    t: i64,
-) -> Result<HistogramResult, Collision> {
+pub fn histogram_quantile(q: f64, v: Vec<Elem>, t: i64) -> Result<HistogramResult, Collision> {
     histogram_fn(BucketFn::Quantile(q), v, t)
 }
 
 /// Applies `f` to each classic histogram in `v` (grouped by labels without
 /// `le` and the metric name); returns results, the name of a histogram whose
 /// buckets were fixed, and series without a usable `le`.
-pub fn histogram_fn(
-    f: BucketFn,
-    v: Vec<Elem>,
-    t: i64,
-) -> Result<HistogramResult, Collision> {
+pub fn histogram_fn(f: BucketFn, v: Vec<Elem>, t: i64) -> Result<HistogramResult, Collision> {
     let mut name_ids: Vec<String> = Vec::new();
     let mut order: Vec<Labels> = Vec::new();
     let mut groups: HashMap<Labels, Vec<Bucket>> = HashMap::new();

@@ -1,0 +1,5 @@
+//! Alerting: Prometheus rule files and their evaluation, the SLO compiler,
+//! and alert routing (an Alertmanager subset) with receivers.
+pub mod routing;
+pub mod rules;
+pub mod slo;

@@ -1,0 +1,1 @@
+//! The SLO compiler: Sloth specs (and OpenSLO) to Prometheus rules.
