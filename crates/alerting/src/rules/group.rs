@@ -12,6 +12,9 @@ use super::file::{Rule, RuleGroup, RuleKind};
 use super::state::{ActiveAlert, AlertState, RESOLVED_RETENTION_MS};
 use super::template::{self, Data};
 
+/// An alert found by this evaluation: labels, annotations, value.
+type Found = (BTreeMap<String, String>, BTreeMap<String, String>, f64);
+
 /// Health of a rule after its last evaluation.
 #[derive(Debug, Clone, Default)]
 pub struct RuleHealth {
@@ -170,10 +173,7 @@ impl GroupState {
             } => {
                 let for_ms = for_.as_millis() as i64;
                 let keep_ms = keep_firing_for.as_millis() as i64;
-                let mut present: HashMap<
-                    Vec<(String, String)>,
-                    (BTreeMap<String, String>, BTreeMap<String, String>, f64),
-                > = HashMap::new();
+                let mut present: HashMap<Vec<(String, String)>, Found> = HashMap::new();
                 for (l, v) in samples {
                     let mut lm = to_map(&l.without_name());
                     let data_labels = lm.clone();

@@ -201,10 +201,7 @@ impl RuleManager {
                     .rules
                     .iter()
                     .enumerate()
-                    .filter(|(_, r)| match (kind, &r.kind) {
-                        (Some("alert"), RuleKind::Recording { .. }) | (Some("record"), RuleKind::Alerting { .. }) => false,
-                        _ => true,
-                    })
+                    .filter(|(_, r)| !matches!((kind, &r.kind), (Some("alert"), RuleKind::Recording { .. }) | (Some("record"), RuleKind::Alerting { .. })))
                     .map(|(i, r)| {
                         let h = &g.health[i];
                         let health = match (&h.last_error, h.last_evaluation) {

@@ -431,7 +431,7 @@ mod tests {
         assert_eq!(ex("{{ $value | humanizePercentage }}", 0.0512), "5.12%");
         assert_eq!(ex("{{ $value | humanizeDuration }}", 3725.0), "1h 2m 5s");
         assert_eq!(ex("{{ $value | humanize1024 }}", 2048.0), "2ki");
-        assert_eq!(ex("{{ printf \"%.2f\" $value }}", 3.14159), "3.14");
+        assert_eq!(ex("{{ printf \"%.2f\" $value }}", 1.23456), "1.23");
         assert_eq!(ex("{{ $labels.job | toUpper }}", 0.0), "CHECKOUT");
     }
 
