@@ -1,0 +1,1 @@
+//! Alert routing: route tree, grouping, inhibition, silences, receivers.
