@@ -115,6 +115,9 @@ pub fn alert_labels(s: &Slo, severity: &str) -> BTreeMap<String, String> {
     l
 }
 
+/// Severity, windows, disabled, extra annotations of one alert.
+type AlertPlan<'a> = (&'a str, &'a [BurnWindow], bool, &'a BTreeMap<String, String>);
+
 /// The rule file for `slos`.
 pub fn rule_file(slos: &[Slo]) -> String {
     let mut out = String::from(
@@ -220,7 +223,7 @@ pub fn rule_file(slos: &[Slo]) -> String {
 
         // Alerts.
         let (page, ticket) = windows(s.period);
-        let alerts: Vec<(&str, &[BurnWindow], bool, &BTreeMap<String, String>)> = vec![
+        let alerts: Vec<AlertPlan> = vec![
             ("page", &page, s.page.disable, &s.page.annotations),
             ("ticket", &ticket, s.ticket.disable, &s.ticket.annotations),
         ];

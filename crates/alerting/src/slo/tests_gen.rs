@@ -72,6 +72,9 @@ fn annotations_of(s: &Slo, severity: &str) -> BTreeMap<String, String> {
     a
 }
 
+/// Name, SLI value per window, severity expected to fire.
+type Case<'a> = (&'a str, Box<dyn Fn(&str) -> f64 + 'a>, Option<&'a str>);
+
 /// The test file; `rule_file` is the rules' path as promtool should load it.
 pub fn test_file(slos: &[Slo], rule_file: &str) -> String {
     let mut out = format!(
@@ -94,7 +97,7 @@ pub fn test_file(slos: &[Slo], rule_file: &str) -> String {
             .flat_map(|w| [w.short, w.long])
             .map(prom_duration)
             .collect();
-        let cases: Vec<(&str, Box<dyn Fn(&str) -> f64>, Option<&str>)> = vec![
+        let cases: Vec<Case> = vec![
             // 20× the budget in the 5m and 1h windows only: the fast page.
             (
                 "page",
