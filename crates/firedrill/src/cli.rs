@@ -109,6 +109,15 @@ pub enum Command {
         after_help = "Example:\n  firedrill query 'sum by (job) (rate(http_server_request_duration_seconds_count[1m]))'\n  firedrill query --range 15m 'sum(rate(loadgen_journeys_total{outcome=\"failure\"}[1m]))'"
     )]
     Query(QueryArgs),
+    /// Check Prometheus rule files (every mistake with file:line:column).
+    #[command(subcommand)]
+    Rules(RulesCmd),
+    /// SLOs: compile specs to rules, and see their status in the running lab.
+    #[command(subcommand)]
+    Slo(SloCmd),
+    /// Pending and firing alerts of the running lab.
+    #[command(after_help = "Example:\n  firedrill alerts\n  firedrill alerts --output json")]
+    Alerts,
     /// Scrape targets and their health.
     #[command(after_help = "Example:\n  firedrill targets\n  firedrill targets --output json")]
     Targets,
@@ -149,6 +158,12 @@ pub struct UpArgs {
     /// How long metrics are kept.
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     pub retention: std::time::Duration,
+    /// Rule evaluation interval (default: the scrape interval).
+    #[arg(long, value_parser = parse_duration)]
+    pub evaluation_interval: Option<std::time::Duration>,
+    /// Extra Prometheus rule files to evaluate (the topology's SLO rules are always loaded).
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -164,6 +179,39 @@ pub struct QueryArgs {
     /// Resolution of --range (default: range / 120, at least 1s).
     #[arg(long, value_parser = parse_duration)]
     pub step: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCmd {
+    /// Check rule files: syntax, PromQL, templates, durations.
+    #[command(after_help = "Example:\n  firedrill rules check rules/*.yml")]
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SloCmd {
+    /// Compile a Sloth (prometheus/v1) or OpenSLO v1 spec into a Prometheus rule file.
+    #[command(
+        after_help = "Example:\n  firedrill slo generate slos.yaml -o slo.rules.yml --tests slo.test.yml\n  promtool check rules slo.rules.yml && promtool test rules slo.test.yml\n  firedrill slo generate shop          # the bundled shop's SLOs"
+    )]
+    Generate {
+        /// A spec file, or the name of a bundled topology (shop, chatbot).
+        spec: String,
+        /// Write the rules here instead of standard output.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Also write `promtool test rules` unit tests for the alerts here.
+        #[arg(long)]
+        tests: Option<PathBuf>,
+    },
+    /// Each SLO of the running lab: SLI now, budget left, burn rates, firing alerts.
+    #[command(
+        after_help = "Example:\n  firedrill slo status\n  firedrill slo status --output json"
+    )]
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use alerting::rules::{AlertSink, RuleGroup, RuleManager};
 use anyhow::{Context, Result};
 use axum::Router;
 use lab::supervisor::{InstanceState, Supervisor};
@@ -18,6 +19,36 @@ use telemetry::tsdb::{Tsdb, TsdbOptions};
 pub struct Monitoring {
     pub tsdb: Arc<Tsdb>,
     pub scraper: Scraper,
+    pub rules: Arc<RuleManager>,
+    rules_task: tokio::task::JoinHandle<()>,
+}
+
+/// The topology's SLO rules plus extra rule files, checked before anything starts.
+pub fn load_rule_groups(topology: &str, extra: &[std::path::PathBuf]) -> Result<Vec<RuleGroup>> {
+    let mut groups = Vec::new();
+    if let Some(spec) = alerting::slo::bundled::bundled_spec(topology) {
+        let slos = alerting::slo::parse_spec(spec, &format!("bundled:{topology}"))?;
+        let text = alerting::slo::rule_file(&slos);
+        groups.extend(alerting::rules::parse_rules(
+            &text,
+            &format!("slo:{topology}"),
+        )?);
+    }
+    for f in extra {
+        groups.extend(alerting::rules::load_rules(f)?);
+    }
+    Ok(groups)
+}
+
+/// Where evaluated alerts go until the router takes them.
+struct LogSink;
+
+impl AlertSink for LogSink {
+    fn send(&self, alerts: Vec<alerting::rules::OutgoingAlert>) {
+        for a in alerts.iter().filter(|a| a.ends_at > chrono::Utc::now()) {
+            tracing::info!(alert = %a.labels.get("alertname").map(String::as_str).unwrap_or(""), labels = ?a.labels, "alert firing");
+        }
+    }
 }
 
 /// Every scrape target of the lab right now.
@@ -53,6 +84,8 @@ impl Monitoring {
         cp: SocketAddr,
         interval: Duration,
         retention: Duration,
+        rule_groups: Vec<RuleGroup>,
+        evaluation_interval: Duration,
     ) -> Result<Self> {
         let dir = data_dir.join("tsdb");
         let opts = TsdbOptions {
@@ -71,9 +104,20 @@ impl Monitoring {
                 timeout: interval.mul_f64(0.8).min(Duration::from_secs(10)),
             },
         );
+        let rules = Arc::new(RuleManager::new(
+            rule_groups,
+            evaluation_interval,
+            &format!("http://{cp}/graph"),
+        ));
+        let rules_task = tokio::spawn(rules.clone().run(tsdb.clone(), Arc::new(LogSink)));
         // The store's own background thread syncs the WAL, writes snapshots
         // and enforces retention.
-        Ok(Monitoring { tsdb, scraper })
+        Ok(Monitoring {
+            tsdb,
+            scraper,
+            rules,
+            rules_task,
+        })
     }
 
     /// The Prometheus HTTP API over the store.
@@ -111,10 +155,12 @@ impl Monitoring {
             version: env!("CARGO_PKG_VERSION").to_string(),
         }
         .router()
+        .merge(self.rules.clone().router())
     }
 
     /// Stops scraping and writes a snapshot so the next start loses nothing.
     pub fn close(self) {
+        self.rules_task.abort();
         drop(self.scraper);
         if let Err(e) = self.tsdb.close() {
             tracing::warn!(error = %e, "could not write the final metrics snapshot");

@@ -116,7 +116,12 @@ pub fn alert_labels(s: &Slo, severity: &str) -> BTreeMap<String, String> {
 }
 
 /// Severity, windows, disabled, extra annotations of one alert.
-type AlertPlan<'a> = (&'a str, &'a [BurnWindow], bool, &'a BTreeMap<String, String>);
+type AlertPlan<'a> = (
+    &'a str,
+    &'a [BurnWindow],
+    bool,
+    &'a BTreeMap<String, String>,
+);
 
 /// The rule file for `slos`.
 pub fn rule_file(slos: &[Slo]) -> String {

@@ -21,6 +21,7 @@ use crate::progress::Spinner;
 pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let started = Instant::now();
     let topology = lab::topology::resolve(&args.topology)?;
+    let rule_groups = crate::monitoring::load_rule_groups(&topology.name, &args.rules)?;
     let data_dir = datadir::prepare(&cli.data_dir)?;
     let token = datadir::token(&data_dir)?;
     if args.scrape_interval < Duration::from_secs(1) {
@@ -122,6 +123,8 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
         cp_addr,
         args.scrape_interval,
         args.retention,
+        rule_groups,
+        args.evaluation_interval.unwrap_or(args.scrape_interval),
     ) {
         Ok(m) => m,
         Err(e) => {

@@ -1,0 +1,135 @@
+//! SLOs end to end: the shop's SLO rules are evaluated in the lab, and a
+//! broken checkout pages within the burn-rate arithmetic's bound.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Lab, eventually};
+use serde_json::json;
+
+#[test]
+fn a_broken_checkout_fires_the_page_alert() {
+    let lab = Lab::start("shop", &["--rps", "40"]);
+    eventually(30, || {
+        (lab.journeys(&["journey=\"checkout\"", "outcome=\"success\""]) >= 2.0).then_some(())
+    })
+    .expect("checkouts succeed first");
+    // The SLO rules are loaded and evaluated.
+    let rules = lab.get("/api/v1/rules");
+    let groups = rules["data"]["groups"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        groups
+            .iter()
+            .any(|g| g["name"] == "sloth-slo-alerts-shop-checkout-availability"),
+        "{rules}"
+    );
+    assert!(
+        lab.get("/api/v1/alerts")["data"]["alerts"]
+            .as_array()
+            .is_some_and(|a| a.is_empty()),
+        "healthy lab alerts nobody"
+    );
+
+    // Payment down: every checkout fails.
+    let broke = Instant::now();
+    let r = lab.post(
+        "/api/lab/scale",
+        json!({"service": "payment", "instances": 0}),
+    );
+    assert_eq!(r["status"], "success", "{r}");
+    let fired = eventually(60, || {
+        let a = lab.get("/api/v1/alerts");
+        a["data"]["alerts"].as_array()?.iter().find(|a| {
+            a["labels"]["alertname"] == "CheckoutAvailabilityBurn"
+                && a["labels"]["sloth_severity"] == "page"
+                && a["state"] == "firing"
+        })?;
+        Some(broke.elapsed())
+    });
+    let took = fired.unwrap_or_else(|| {
+        panic!(
+            "the page alert did not fire; rules: {}",
+            lab.get("/api/v1/rules")
+        )
+    });
+    println!(
+        "page alert fired {:.1}s after checkout broke",
+        took.as_secs_f64()
+    );
+
+    // `firedrill slo status` and `firedrill alerts` show it.
+    let (ok, out, err) = lab.cli(&["slo", "status"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("checkout-availability")
+            && out.contains("CheckoutAvailabilityBurn page (firing)"),
+        "{out}"
+    );
+    let (ok, out, _) = lab.cli(&["alerts", "--output", "json"]);
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["labels"]["severity"] == "page"),
+        "{v}"
+    );
+    let _ = Duration::ZERO;
+}
+
+#[test]
+fn rule_and_slo_commands_report_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(
+        &bad,
+        "groups:\n  - name: g\n    rules:\n      - alert: X\n        expr: rate(up[5m]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(common::bin())
+        .args(["rules", "check"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("bad.yml:5:15: groups[0].rules[0].expr: could not parse expression"),
+        "{text}"
+    );
+
+    let rules = dir.path().join("shop.rules.yml");
+    let tests = dir.path().join("shop.test.yml");
+    let out = std::process::Command::new(common::bin())
+        .args(["slo", "generate", "shop", "--out"])
+        .arg(&rules)
+        .arg("--tests")
+        .arg(&tests)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = std::process::Command::new(common::bin())
+        .args(["rules", "check"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        std::fs::read_to_string(&tests)
+            .unwrap()
+            .contains("rule_files:")
+    );
+}
