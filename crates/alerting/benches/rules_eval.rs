@@ -14,8 +14,13 @@ const STEP: i64 = 5_000;
 const HOURS: i64 = 6;
 
 fn main() {
-    let db = Tsdb::in_memory(TsdbOptions { background: false, ..TsdbOptions::default() });
-    let buckets = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"];
+    let db = Tsdb::in_memory(TsdbOptions {
+        background: false,
+        ..TsdbOptions::default()
+    });
+    let buckets = [
+        "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf",
+    ];
     let points = HOURS * 3600 * 1000 / STEP;
     let mut counters = vec![0.0f64; 64];
     let mut series = 0;
@@ -25,9 +30,19 @@ fn main() {
         let mut k = 0;
         for journey in ["home", "product", "add_to_cart", "checkout"] {
             for outcome in ["success", "failure"] {
-                counters[k] += if outcome == "success" { 5.0 } else { 0.01 * (i % 7) as f64 };
+                counters[k] += if outcome == "success" {
+                    5.0
+                } else {
+                    0.01 * (i % 7) as f64
+                };
                 batch.push((
-                    Labels::new([("__name__", "loadgen_journeys_total"), ("job", "loadgen"), ("instance", "127.0.0.1:9700"), ("journey", journey), ("outcome", outcome)]),
+                    Labels::new([
+                        ("__name__", "loadgen_journeys_total"),
+                        ("job", "loadgen"),
+                        ("instance", "127.0.0.1:9700"),
+                        ("journey", journey),
+                        ("outcome", outcome),
+                    ]),
                     Sample { t, v: counters[k] },
                 ));
                 k += 1;

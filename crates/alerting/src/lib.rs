@@ -1,6 +1,7 @@
 //! Alerting: Prometheus rule files and their evaluation, the SLO compiler,
 //! and alert routing (an Alertmanager subset) with receivers.
 pub mod forward;
+pub mod notify;
 pub mod receive;
 pub mod routing;
 pub mod rules;

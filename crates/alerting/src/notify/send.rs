@@ -1,0 +1,122 @@
+//! Delivering notifications over HTTP with retries and exponential backoff;
+//! every attempt is recorded in the [`NotificationLog`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::log::{Delivery, DeliveryState, NotificationLog};
+
+/// Retry policy of deliveries.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 6,
+            first_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Queues deliveries and sends them in the background.
+#[derive(Clone)]
+pub struct Sender {
+    tx: mpsc::UnboundedSender<Delivery>,
+    pub log: Arc<NotificationLog>,
+}
+
+impl Sender {
+    /// Starts the sending task; deliveries left pending by a previous run are resent.
+    pub fn start(log: Arc<NotificationLog>, policy: RetryPolicy) -> Sender {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Delivery>();
+        for d in log.pending() {
+            let _ = tx.send(d);
+        }
+        let l = log.clone();
+        tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .timeout(policy.timeout)
+                .build()
+                .unwrap_or_default();
+            while let Some(d) = rx.recv().await {
+                let (client, l, policy) = (client.clone(), l.clone(), policy.clone());
+                // Each delivery retries on its own: one slow receiver does not hold up others.
+                tokio::spawn(async move { deliver(&client, &l, &policy, d).await });
+            }
+        });
+        Sender { tx, log }
+    }
+
+    /// Stores, then sends. The returned delivery is already in the log.
+    pub fn send(
+        &self,
+        receiver: &str,
+        integration: &str,
+        url: &str,
+        body: serde_json::Value,
+    ) -> Option<Delivery> {
+        match self.log.record(receiver, integration, url, body) {
+            Ok(d) => {
+                let _ = self.tx.send(d.clone());
+                Some(d)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, %receiver, "could not store a notification: not sent");
+                None
+            }
+        }
+    }
+}
+
+async fn deliver(
+    client: &reqwest::Client,
+    log: &NotificationLog,
+    policy: &RetryPolicy,
+    d: Delivery,
+) {
+    let mut backoff = policy.first_backoff;
+    for attempt in 1..=policy.attempts {
+        let outcome = client.post(&d.url).json(&d.body).send().await;
+        let error = match outcome {
+            Ok(r) if r.status().is_success() => {
+                let _ = log.update(d.id, DeliveryState::Sent, None);
+                return;
+            }
+            Ok(r) => format!(
+                "HTTP {}: {}",
+                r.status(),
+                r.text()
+                    .await
+                    .unwrap_or_default()
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            ),
+            Err(e) => e.to_string(),
+        };
+        let last = attempt == policy.attempts;
+        let state = if last {
+            DeliveryState::Failed
+        } else {
+            DeliveryState::Pending
+        };
+        let _ = log.update(d.id, state, Some(error.clone()));
+        if last {
+            tracing::error!(receiver = %d.receiver, url = %d.url, %error, "notification failed after retries");
+            return;
+        }
+        tracing::warn!(receiver = %d.receiver, attempt, %error, "notification failed; retrying");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(policy.max_backoff);
+    }
+}
