@@ -5,7 +5,7 @@ Usage: python3 bench/lab_bench.py [startup|rss|throughput|tsdb|all]
 Builds nothing: run `cargo build --release` first. Traffic stays on loopback;
 every lab started here is stopped (and its processes with it) before exit.
 """
-import json, os, random, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+import json, os, random, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "firedrill")
@@ -69,6 +69,7 @@ class Lab:
             self.proc.wait(30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def pids(self):
         out = [self.proc.pid]
