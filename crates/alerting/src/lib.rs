@@ -3,6 +3,6 @@
 pub mod forward;
 pub mod notify;
 pub mod receive;
-pub mod routing;
+pub mod route;
 pub mod rules;
 pub mod slo;

@@ -115,6 +115,14 @@ pub enum Command {
     /// SLOs: compile specs to rules, and see their status in the running lab.
     #[command(subcommand)]
     Slo(SloCmd),
+    /// Silence alerts: add, list, expire (Alertmanager API v2 on the control plane).
+    #[command(subcommand)]
+    Silence(SilenceCmd),
+    /// Notifications sent to receivers, with their delivery state and errors.
+    #[command(
+        after_help = "Example:\n  firedrill notifications\n  firedrill notifications --output json"
+    )]
+    Notifications,
     /// Pending and firing alerts of the running lab.
     #[command(after_help = "Example:\n  firedrill alerts\n  firedrill alerts --output json")]
     Alerts,
@@ -164,6 +172,13 @@ pub struct UpArgs {
     /// Extra Prometheus rule files to evaluate (the topology's SLO rules are always loaded).
     #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<PathBuf>,
+    /// Alert routing in Alertmanager's format (route tree, receivers, inhibit rules).
+    /// Default: pages and tickets to log-only receivers (see /api/lab/notifications).
+    #[arg(long, value_name = "FILE")]
+    pub alertmanager_config: Option<PathBuf>,
+    /// Also forward every alert to this Alertmanager (e.g. http://127.0.0.1:9093).
+    #[arg(long, value_name = "URL")]
+    pub forward_alerts: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -189,6 +204,32 @@ pub enum RulesCmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SilenceCmd {
+    /// Silence alerts matching all MATCHERS (name=value, name=~regex, name!=value).
+    #[command(
+        after_help = "Example:\n  firedrill silence add alertname=CheckoutAvailabilityBurn --for 1h --comment \"payment migration\""
+    )]
+    Add {
+        #[arg(required = true)]
+        matchers: Vec<String>,
+        /// How long the silence lasts.
+        #[arg(long = "for", default_value = "1h", value_parser = parse_duration)]
+        duration: std::time::Duration,
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// Who silences (default: $USER).
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// List silences with their state.
+    #[command(after_help = "Example:\n  firedrill silence list")]
+    List,
+    /// Expire a silence now.
+    #[command(after_help = "Example:\n  firedrill silence expire 18b3c0f5d2a1e7f00001")]
+    Expire { id: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -77,6 +77,55 @@ impl LabClient {
         Self::decode(resp).await
     }
 
+    /// GET returning the whole JSON body (APIs without a status envelope).
+    pub async fn get_raw(&self, path: &str) -> Result<Value> {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        Self::raw(resp).await
+    }
+
+    /// POST JSON, returning the whole body (Alertmanager-style APIs).
+    pub async fn post_raw(&self, path: &str, body: Value) -> Result<Value> {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        Self::raw(resp).await
+    }
+
+    /// DELETE a path.
+    pub async fn delete(&self, path: &str) -> Result<Value> {
+        let resp = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        Self::raw(resp).await
+    }
+
+    async fn raw(resp: reqwest::Response) -> Result<Value> {
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if !status.is_success() {
+            let msg = v["message"]
+                .as_str()
+                .or_else(|| v["error"].as_str())
+                .map(str::to_string)
+                .unwrap_or(text);
+            bail!("HTTP {status}: {msg}");
+        }
+        Ok(v)
+    }
+
     /// POST JSON with the lab token.
     pub async fn post(&self, path: &str, body: Value) -> Result<Value> {
         let token = datadir::read_token(&self.data_dir)?;

@@ -52,6 +52,8 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Rules(c) => cmd::slo::rules(cli, c).await,
         Command::Slo(c) => cmd::slo::run(cli, c).await,
         Command::Alerts => cmd::slo::alerts(cli).await,
+        Command::Silence(c) => cmd::silence::run(cli, c).await,
+        Command::Notifications => cmd::silence::notifications(cli).await,
         Command::Promql(c) => cmd::promql::run(cli, c).await,
         Command::Tsdb(c) => cmd::tsdb::run(cli, c).await,
         Command::Instance(args) => cmd::instance::run(cli, args).await,

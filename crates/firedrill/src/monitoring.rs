@@ -20,7 +20,8 @@ pub struct Monitoring {
     pub tsdb: Arc<Tsdb>,
     pub scraper: Scraper,
     pub rules: Arc<RuleManager>,
-    rules_task: tokio::task::JoinHandle<()>,
+    pub router: Arc<alerting::route::Router>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// The topology's SLO rules plus extra rule files, checked before anything starts.
@@ -40,15 +41,26 @@ pub fn load_rule_groups(topology: &str, extra: &[std::path::PathBuf]) -> Result<
     Ok(groups)
 }
 
-/// Where evaluated alerts go until the router takes them.
-struct LogSink;
+/// Routing settings of `up`.
+pub struct AlertingSetup {
+    pub config: alerting::route::Config,
+    pub forward: Option<String>,
+}
 
-impl AlertSink for LogSink {
-    fn send(&self, alerts: Vec<alerting::rules::OutgoingAlert>) {
-        for a in alerts.iter().filter(|a| a.ends_at > chrono::Utc::now()) {
-            tracing::info!(alert = %a.labels.get("alertname").map(String::as_str).unwrap_or(""), labels = ?a.labels, "alert firing");
+/// Loads the routing config (or the default), failing with file:line:column.
+pub fn load_alerting(file: Option<&Path>, forward: Option<String>) -> Result<AlertingSetup> {
+    let config = match file {
+        Some(f) => {
+            let text =
+                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+            alerting::route::parse_config(&text, &f.display().to_string())?
         }
-    }
+        None => alerting::route::parse_config(
+            alerting::route::service::DEFAULT_CONFIG,
+            "default routing",
+        )?,
+    };
+    Ok(AlertingSetup { config, forward })
 }
 
 /// Every scrape target of the lab right now.
@@ -76,17 +88,31 @@ fn targets(sup: &Supervisor, cp: SocketAddr) -> Vec<Target> {
     out
 }
 
+/// How `up` sets monitoring up.
+pub struct MonitoringConfig {
+    pub scrape_interval: Duration,
+    pub retention: Duration,
+    pub rule_groups: Vec<RuleGroup>,
+    pub evaluation_interval: Duration,
+    pub alerting: AlertingSetup,
+}
+
 impl Monitoring {
-    /// Opens the store (replaying what a previous run left) and starts scraping.
+    /// Opens the store (replaying what a previous run left) and starts
+    /// scraping, rule evaluation and alert routing.
     pub fn start(
         data_dir: &Path,
         sup: Arc<Supervisor>,
         cp: SocketAddr,
-        interval: Duration,
-        retention: Duration,
-        rule_groups: Vec<RuleGroup>,
-        evaluation_interval: Duration,
+        cfg: MonitoringConfig,
     ) -> Result<Self> {
+        let MonitoringConfig {
+            scrape_interval: interval,
+            retention,
+            rule_groups,
+            evaluation_interval,
+            alerting: alerting_setup,
+        } = cfg;
         let dir = data_dir.join("tsdb");
         let opts = TsdbOptions {
             retention,
@@ -104,19 +130,42 @@ impl Monitoring {
                 timeout: interval.mul_f64(0.8).min(Duration::from_secs(10)),
             },
         );
+        let log = Arc::new(alerting::notify::NotificationLog::open(data_dir)?);
+        let sender = alerting::notify::Sender::start(log, alerting::notify::RetryPolicy::default());
+        let silences = Arc::new(alerting::route::Silences::open(Some(
+            data_dir.join("silences.json"),
+        )));
+        let router = alerting::route::Router::new(
+            alerting_setup.config,
+            silences,
+            sender,
+            &format!("http://{cp}"),
+        );
+        let mut sinks: Vec<Arc<dyn AlertSink>> = vec![router.clone()];
+        if let Some(url) = &alerting_setup.forward {
+            sinks.push(Arc::new(alerting::forward::Forwarder::start(url)));
+        }
         let rules = Arc::new(RuleManager::new(
             rule_groups,
             evaluation_interval,
             &format!("http://{cp}/graph"),
         ));
-        let rules_task = tokio::spawn(rules.clone().run(tsdb.clone(), Arc::new(LogSink)));
+        let tasks = vec![
+            tokio::spawn(
+                rules
+                    .clone()
+                    .run(tsdb.clone(), Arc::new(alerting::forward::Fanout(sinks))),
+            ),
+            tokio::spawn(router.clone().run(Duration::from_millis(500))),
+        ];
         // The store's own background thread syncs the WAL, writes snapshots
         // and enforces retention.
         Ok(Monitoring {
             tsdb,
             scraper,
             rules,
-            rules_task,
+            router,
+            tasks,
         })
     }
 
@@ -156,11 +205,14 @@ impl Monitoring {
         }
         .router()
         .merge(self.rules.clone().router())
+        .merge(self.router.clone().api())
     }
 
     /// Stops scraping and writes a snapshot so the next start loses nothing.
     pub fn close(self) {
-        self.rules_task.abort();
+        for t in &self.tasks {
+            t.abort();
+        }
         drop(self.scraper);
         if let Err(e) = self.tsdb.close() {
             tracing::warn!(error = %e, "could not write the final metrics snapshot");

@@ -8,9 +8,49 @@ use std::time::{Duration, Instant};
 use common::{Lab, eventually};
 use serde_json::json;
 
+/// A webhook receiver on loopback collecting what it is sent.
+fn webhook() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    tokio::runtime::Runtime,
+) {
+    let got: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>> = Default::default();
+    let g = got.clone();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let g = g.clone();
+            async move {
+                if let Ok(v) = serde_json::from_slice(&body) {
+                    g.lock().unwrap().push(v);
+                }
+                "ok"
+            }
+        }),
+    );
+    rt.spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/hook"), got, rt)
+}
+
 #[test]
 fn a_broken_checkout_fires_the_page_alert() {
-    let lab = Lab::start("shop", &["--rps", "40"]);
+    let (hook, received, _rt) = webhook();
+    let dir = tempfile::tempdir().unwrap();
+    let am = dir.path().join("am.yml");
+    std::fs::write(
+        &am,
+        format!(
+            "route:\n  receiver: hook\n  group_by: [alertname, sloth_severity]\n  group_wait: 1s\n  group_interval: 5s\n  repeat_interval: 1h\nreceivers:\n  - name: hook\n    webhook_configs:\n      - url: {hook}\n"
+        ),
+    )
+    .unwrap();
+    let am = am.display().to_string();
+    let lab = Lab::start("shop", &["--rps", "40", "--alertmanager-config", &am]);
     eventually(30, || {
         (lab.journeys(&["journey=\"checkout\"", "outcome=\"success\""]) >= 2.0).then_some(())
     })
@@ -60,6 +100,70 @@ fn a_broken_checkout_fires_the_page_alert() {
         "page alert fired {:.1}s after checkout broke",
         took.as_secs_f64()
     );
+    // The webhook receives Alertmanager's version-4 payload.
+    let payload = eventually(30, || {
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|p| p["commonLabels"]["sloth_severity"] == "page")
+            .cloned()
+    })
+    .unwrap_or_else(|| panic!("no webhook notification; log: {}", lab.log()));
+    println!(
+        "webhook notified {:.1}s after checkout broke",
+        broke.elapsed().as_secs_f64()
+    );
+    assert_eq!(payload["version"], "4");
+    assert_eq!(payload["status"], "firing");
+    assert_eq!(payload["receiver"], "hook");
+    assert_eq!(
+        payload["commonLabels"]["alertname"],
+        "CheckoutAvailabilityBurn"
+    );
+    assert!(
+        payload["alerts"][0]["fingerprint"]
+            .as_str()
+            .is_some_and(|f| f.len() == 16)
+    );
+    let (ok, out, err) = lab.cli(&["notifications"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("hook") && out.contains("sent"), "{out}");
+
+    // A silence mutes it: list shows it active; expire removes it.
+    let (ok, out, err) = lab.cli(&[
+        "silence",
+        "add",
+        "alertname=CheckoutAvailabilityBurn",
+        "--for",
+        "1h",
+        "--comment",
+        "drill",
+    ]);
+    assert!(ok, "{err}");
+    let id = out.split_whitespace().nth(1).unwrap().to_string();
+    let (ok, out, _) = lab.cli(&["silence", "list"]);
+    assert!(ok && out.contains(&id) && out.contains("active"), "{out}");
+    let am_alerts = lab
+        .http
+        .get(format!("{}/api/v2/alerts", lab.url))
+        .send()
+        .unwrap()
+        .json::<serde_json::Value>()
+        .unwrap();
+    assert!(
+        am_alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["labels"]["alertname"] == "CheckoutAvailabilityBurn"
+                && a["status"]["state"] == "suppressed"),
+        "{am_alerts}"
+    );
+    let (ok, _, err) = lab.cli(&["silence", "expire", &id]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = lab.cli(&["silence", "add", "nonsense"]);
+    assert!(!ok && err.contains("not a matcher"), "{err}");
 
     // `firedrill slo status` and `firedrill alerts` show it.
     let (ok, out, err) = lab.cli(&["slo", "status"]);

@@ -5,6 +5,7 @@ pub mod load;
 pub mod ops;
 pub mod promql;
 pub mod query;
+pub mod silence;
 pub mod slo;
 pub mod status;
 pub mod topology;

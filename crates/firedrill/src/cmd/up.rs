@@ -22,6 +22,10 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let started = Instant::now();
     let topology = lab::topology::resolve(&args.topology)?;
     let rule_groups = crate::monitoring::load_rule_groups(&topology.name, &args.rules)?;
+    let alerting_setup = crate::monitoring::load_alerting(
+        args.alertmanager_config.as_deref(),
+        args.forward_alerts.clone(),
+    )?;
     let data_dir = datadir::prepare(&cli.data_dir)?;
     let token = datadir::token(&data_dir)?;
     if args.scrape_interval < Duration::from_secs(1) {
@@ -117,23 +121,23 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
             .build()
             .unwrap_or_default(),
     };
-    let monitoring = match crate::monitoring::Monitoring::start(
-        &data_dir,
-        sup.clone(),
-        cp_addr,
-        args.scrape_interval,
-        args.retention,
+    let mon_cfg = crate::monitoring::MonitoringConfig {
+        scrape_interval: args.scrape_interval,
+        retention: args.retention,
         rule_groups,
-        args.evaluation_interval.unwrap_or(args.scrape_interval),
-    ) {
-        Ok(m) => m,
-        Err(e) => {
-            spinner.fail();
-            sup.shutdown().await;
-            server.abort();
-            return Err(e);
-        }
+        evaluation_interval: args.evaluation_interval.unwrap_or(args.scrape_interval),
+        alerting: alerting_setup,
     };
+    let monitoring =
+        match crate::monitoring::Monitoring::start(&data_dir, sup.clone(), cp_addr, mon_cfg) {
+            Ok(m) => m,
+            Err(e) => {
+                spinner.fail();
+                sup.shutdown().await;
+                server.abort();
+                return Err(e);
+            }
+        };
     let cp_metrics = Arc::new(ControlPlaneMetrics::new(&sup));
     let router = lab_api
         .router()
