@@ -33,6 +33,7 @@ impl Default for RetryPolicy {
 pub struct Sender {
     tx: mpsc::UnboundedSender<Delivery>,
     pub log: Arc<NotificationLog>,
+    policy: RetryPolicy,
 }
 
 impl Sender {
@@ -43,6 +44,7 @@ impl Sender {
             let _ = tx.send(d);
         }
         let l = log.clone();
+        let p = policy.clone();
         tokio::spawn(async move {
             let client = reqwest::Client::builder()
                 .timeout(policy.timeout)
@@ -54,7 +56,7 @@ impl Sender {
                 tokio::spawn(async move { deliver(&client, &l, &policy, d).await });
             }
         });
-        Sender { tx, log }
+        Sender { tx, log, policy: p }
     }
 
     /// Stores, then sends. The returned delivery is already in the log.
@@ -75,6 +77,66 @@ impl Sender {
                 None
             }
         }
+    }
+}
+
+/// A delivery that is not an HTTP POST (e-mail, the on-call pager, ...).
+pub type Action = std::sync::Arc<
+    dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>
+        + Send
+        + Sync,
+>;
+
+impl Sender {
+    /// Stores, then runs `action` with the same retries and bookkeeping as HTTP deliveries.
+    pub fn send_with(
+        &self,
+        receiver: &str,
+        integration: &str,
+        target: &str,
+        body: serde_json::Value,
+        action: Action,
+    ) -> Option<Delivery> {
+        let d = match self.log.record(receiver, integration, target, body) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, %receiver, "could not store a notification: not sent");
+                return None;
+            }
+        };
+        let (log, policy, id, who) = (
+            self.log.clone(),
+            self.policy.clone(),
+            d.id,
+            receiver.to_string(),
+        );
+        tokio::spawn(async move {
+            let mut backoff = policy.first_backoff;
+            for attempt in 1..=policy.attempts {
+                match action().await {
+                    Ok(()) => {
+                        let _ = log.update(id, DeliveryState::Sent, None);
+                        return;
+                    }
+                    Err(e) => {
+                        let last = attempt == policy.attempts;
+                        let state = if last {
+                            DeliveryState::Failed
+                        } else {
+                            DeliveryState::Pending
+                        };
+                        let _ = log.update(id, state, Some(e.clone()));
+                        if last {
+                            tracing::error!(receiver = %who, error = %e, "notification failed after retries");
+                            return;
+                        }
+                    }
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(policy.max_backoff);
+            }
+        });
+        Some(d)
     }
 }
 

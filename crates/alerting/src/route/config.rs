@@ -59,6 +59,8 @@ struct RawReceiver {
     slack_configs: Vec<Slack>,
     #[serde(default)]
     pagerduty_configs: Vec<PagerDuty>,
+    #[serde(default)]
+    email_configs: Vec<super::email::EmailConfig>,
 }
 
 fn yes() -> bool {
@@ -139,6 +141,7 @@ pub struct Receiver {
     pub webhooks: Vec<Webhook>,
     pub slack: Vec<Slack>,
     pub pagerduty: Vec<PagerDuty>,
+    pub email: Vec<super::email::EmailConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -317,6 +320,7 @@ pub fn parse_config(text: &str, file: &str) -> Result<Config, RuleFileError> {
                 webhooks: r.webhook_configs.clone(),
                 slack: r.slack_configs.clone(),
                 pagerduty: r.pagerduty_configs.clone(),
+                email: r.email_configs.clone(),
             },
         );
     }

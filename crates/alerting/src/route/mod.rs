@@ -3,6 +3,8 @@
 
 pub mod config;
 pub mod dispatch;
+pub mod email;
+pub mod integration;
 pub mod matcher;
 pub mod payload;
 pub mod service;

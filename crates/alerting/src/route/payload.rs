@@ -47,7 +47,8 @@ pub fn webhook(n: &Notification, external_url: &str, max_alerts: usize) -> Value
     })
 }
 
-fn title(n: &Notification) -> String {
+/// `[FIRING:2] AlertName` or `[RESOLVED] AlertName`.
+pub fn title(n: &Notification) -> String {
     let firing = n.firing().count();
     let name = n
         .common_labels()

@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 
 use super::config::Config;
 use super::dispatch::{Dispatcher, Notification};
+use super::email::Email;
+use super::integration::Integration;
 use super::payload;
 use super::silence::{Silence, Silences};
 use crate::notify::Sender;
@@ -46,6 +48,8 @@ inhibit_rules:
 
 pub struct Router {
     dispatcher: Mutex<Dispatcher>,
+    /// Integrations registered in code, by receiver name (the on-call pager).
+    integrations: Mutex<std::collections::BTreeMap<String, Vec<Arc<dyn Integration>>>>,
     pub silences: Arc<Silences>,
     sender: Sender,
     external_url: String,
@@ -69,10 +73,21 @@ impl Router {
     ) -> Arc<Router> {
         Arc::new(Router {
             dispatcher: Mutex::new(Dispatcher::new(config)),
+            integrations: Mutex::new(std::collections::BTreeMap::new()),
             silences,
             sender,
             external_url: external_url.to_string(),
         })
+    }
+
+    /// Adds an integration to a receiver (it need not be in the config file).
+    pub fn register(&self, receiver: &str, integration: Arc<dyn Integration>) {
+        self.integrations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(receiver.to_string())
+            .or_default()
+            .push(integration);
     }
 
     /// Sends one notification through every integration of its receiver.
@@ -124,6 +139,34 @@ impl Router {
                 );
                 sent += 1;
             }
+        }
+        let mut custom: Vec<Arc<dyn Integration>> = receiver
+            .email
+            .iter()
+            .map(|e| Arc::new(Email(e.clone())) as Arc<dyn Integration>)
+            .collect();
+        custom.extend(
+            self.integrations
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&n.receiver)
+                .cloned()
+                .unwrap_or_default(),
+        );
+        for integ in custom {
+            if resolved && !integ.send_resolved() {
+                continue;
+            }
+            let (i2, n2) = (integ.clone(), n.clone());
+            let action: crate::notify::send::Action = Arc::new(move || i2.notify(&n2));
+            self.sender.send_with(
+                &n.receiver,
+                integ.kind(),
+                &integ.target(),
+                payload::webhook(n, &self.external_url, 0),
+                action,
+            );
+            sent += 1;
         }
         if sent == 0 {
             // A receiver without integrations: the notification is kept in the log.
