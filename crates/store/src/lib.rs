@@ -1,0 +1,21 @@
+//! The store: one database (SQLite in the data dir by default, PostgreSQL
+//! with `--database-url`), one set of migrations, and the event journal.
+
+pub mod db;
+pub mod journal;
+pub mod migrate;
+
+pub use db::{Backend, Db};
+pub use journal::{Event, Filter, Journal};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database configuration: {0}")]
+    Config(String),
+    #[error("cannot connect to {0}: {1}")]
+    Connect(String, String),
+    #[error("migration {0} failed: {1}")]
+    Migration(i64, String),
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+}

@@ -1,0 +1,187 @@
+//! The store's suite, run against SQLite and against a real PostgreSQL
+//! (`FIREDRILL_TEST_POSTGRES_URL`, a role allowed to create databases;
+//! `.ci/run` starts Debian's postgresql and sets it).
+
+use std::time::Duration;
+
+use store::{Db, Filter, Journal};
+
+async fn suite(db: Db) {
+    let j = Journal::new(db.clone());
+    let mut live = j.subscribe();
+    let a = j
+        .append(
+            "instance.crashed",
+            "supervisor",
+            "cart/0",
+            serde_json::json!({"code": 137}),
+        )
+        .await
+        .unwrap();
+    let b = j
+        .append(
+            "deploy.started",
+            "cli",
+            "productcatalog",
+            serde_json::json!({"version": "v2"}),
+        )
+        .await
+        .unwrap();
+    let c = j
+        .append(
+            "instance.restarted",
+            "supervisor",
+            "cart/0",
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+    assert!(a.id < b.id && b.id < c.id, "ids increase");
+    // Followed live, in order.
+    assert_eq!(live.recv().await.unwrap().id, a.id);
+    assert_eq!(live.recv().await.unwrap().kind, "deploy.started");
+
+    let all = j.list(&Filter::default()).await.unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![a.id, b.id, c.id]
+    );
+    assert_eq!(all[0].attributes["code"], 137);
+    let inst = j
+        .list(&Filter {
+            kind_prefix: Some("instance.".into()),
+            ..Filter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(inst.len(), 2);
+    // `_` and `%` in a prefix are literal.
+    let none = j
+        .list(&Filter {
+            kind_prefix: Some("instance_".into()),
+            ..Filter::default()
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    let cart = j
+        .list(&Filter {
+            subject: Some("cart/0".into()),
+            ..Filter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(cart.len(), 2);
+    let after = j
+        .list(&Filter {
+            after_id: Some(a.id),
+            ..Filter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 2);
+    let last = j
+        .list(&Filter {
+            limit: Some(1),
+            ..Filter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(last[0].id, c.id, "limit keeps the newest");
+    let future = j
+        .list(&Filter {
+            since: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+            ..Filter::default()
+        })
+        .await
+        .unwrap();
+    assert!(future.is_empty());
+    let past = j
+        .list(&Filter {
+            until: Some(chrono::Utc::now() - chrono::Duration::hours(1)),
+            ..Filter::default()
+        })
+        .await
+        .unwrap();
+    assert!(past.is_empty());
+
+    // Concurrent appends: none lost, ids unique.
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let j = j.clone();
+        tasks.push(tokio::spawn(async move {
+            j.append("load.set", "api", "loadgen", serde_json::json!({"i": i}))
+                .await
+                .unwrap()
+                .id
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 50);
+    assert_eq!(j.list(&Filter::default()).await.unwrap().len(), 53);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn journal_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Db::sqlite_url(dir.path());
+    suite(Db::open(&url).await.unwrap()).await;
+    // Reopening keeps everything and re-applies no migration.
+    let db = Db::open(&url).await.unwrap();
+    assert_eq!(
+        Journal::new(db)
+            .list(&Filter::default())
+            .await
+            .unwrap()
+            .len(),
+        53
+    );
+}
+
+#[tokio::test]
+async fn journal_on_postgres() {
+    let Ok(base) = std::env::var("FIREDRILL_TEST_POSTGRES_URL") else {
+        if std::env::var_os("CI").is_some() {
+            panic!("FIREDRILL_TEST_POSTGRES_URL is not set: .ci/run starts PostgreSQL and sets it");
+        }
+        eprintln!("skipping: FIREDRILL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    // A fresh database per run.
+    let name = format!(
+        "firedrill_t{}",
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    );
+    let admin = Db::open(&base).await.expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin.pool)
+        .await
+        .unwrap();
+    let url = match base.rfind('/') {
+        Some(i) => format!("{}/{name}", &base[..i]),
+        None => panic!("bad URL"),
+    };
+    suite(Db::open(&url).await.unwrap()).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&admin.pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn bad_urls_say_what_is_wrong() {
+    let e = Db::open("mysql://x").await.unwrap_err().to_string();
+    assert!(e.contains("unsupported database URL"), "{e}");
+    let e = Db::open("postgres://nobody:secret@127.0.0.1:1/db")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cannot connect") && !e.contains("secret"), "{e}");
+}
