@@ -18,7 +18,10 @@ use telemetry::model::{Appender, Labels, Sample};
 use telemetry::tsdb::{Tsdb, TsdbOptions};
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         // A webhook counting what arrives.
         let alerts_seen = Arc::new(AtomicUsize::new(0));

@@ -86,14 +86,20 @@ pub enum Command {
     /// Validate, show and list topologies.
     #[command(subcommand)]
     Topology(TopologyCmd),
-    /// The lab's event log: every operation and state change.
+    /// The event journal: every operation and change of state, stored.
     #[command(
-        after_help = "Example:\n  firedrill events\n  firedrill events --kind deploy --follow"
+        after_help = "Example:\n  firedrill events\n  firedrill events --kind page. --follow\n  firedrill events --subject checkout --since 1h"
     )]
     Events {
-        /// Only events whose kind starts with this (e.g. `instance.` or `deploy`).
+        /// Only events whose kind starts with this (e.g. `instance.` or `page.`).
         #[arg(long)]
         kind: Option<String>,
+        /// Only events about this subject (a service, a page id, a person).
+        #[arg(long)]
+        subject: Option<String>,
+        /// Only events of the last DURATION (e.g. `30m`, `2h`).
+        #[arg(long, value_parser = parse_duration)]
+        since: Option<std::time::Duration>,
         /// Keep printing new events as they happen.
         #[arg(long)]
         follow: bool,
@@ -179,6 +185,10 @@ pub struct UpArgs {
     /// Also forward every alert to this Alertmanager (e.g. http://127.0.0.1:9093).
     #[arg(long, value_name = "URL")]
     pub forward_alerts: Option<String>,
+    /// The database of the event journal (default: SQLite in the data dir),
+    /// e.g. postgres://user:pass@127.0.0.1/firedrill.
+    #[arg(long, value_name = "URL", env = "FIREDRILL_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ mod cli;
 mod client;
 mod cmd;
 mod datadir;
+mod journal;
 mod monitoring;
 mod output;
 mod progress;
@@ -43,9 +44,18 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Topology(c) => cmd::topology::run(cli, c).await,
         Command::Events {
             kind,
+            subject,
+            since,
             follow,
             limit,
-        } => cmd::events::run(cli, kind.as_deref(), *follow, *limit).await,
+        } => {
+            let f = cmd::events::Selection {
+                kind: kind.clone(),
+                subject: subject.clone(),
+                since: *since,
+            };
+            cmd::events::run(cli, &f, *follow, *limit).await
+        }
         Command::Trace { id } => cmd::trace::run(cli, id).await,
         Command::Query(args) => cmd::query::run(cli, args).await,
         Command::Targets => cmd::query::targets(cli).await,

@@ -97,3 +97,50 @@ fn targets_are_scraped_and_history_survives_a_restart() {
         old.len()
     );
 }
+
+#[test]
+fn operations_land_in_the_journal_and_stream_live() {
+    let lab = Lab::start("shop", &["--rps", "5"]);
+    // Live: the stream delivers an operation as it happens.
+    let url = format!("{}/api/events/stream?kind=service.scaled", lab.url);
+    let reader = std::thread::spawn(move || {
+        use std::io::{BufRead, BufReader};
+        let resp = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap()
+            .get(url)
+            .send()
+            .unwrap();
+        for line in BufReader::new(resp).lines() {
+            let line = line.unwrap_or_default();
+            if let Some(data) = line.strip_prefix("data:") {
+                return Some(serde_json::from_str::<Value>(data.trim()).unwrap());
+            }
+        }
+        None
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let r = lab.post(
+        "/api/lab/scale",
+        serde_json::json!({"service": "ad", "instances": 2}),
+    );
+    assert_eq!(r["status"], "success", "{r}");
+    let streamed = reader.join().unwrap().expect("an event on the stream");
+    assert!(
+        streamed["kind"]
+            .as_str()
+            .unwrap()
+            .starts_with("service.scaled"),
+        "{streamed}"
+    );
+    // Stored: the journal lists it with filters.
+    let listed = eventually(10, || {
+        let v = lab.get("/api/events?kind=service.scale&subject=ad");
+        let list = v["data"].as_array()?.clone();
+        (!list.is_empty()).then_some(list)
+    })
+    .expect("the scale operation is in the journal");
+    assert_eq!(listed[0]["subject"], "ad");
+    assert!(lab.data_dir().join("firedrill.db").exists());
+}

@@ -45,6 +45,8 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let url = format!("http://{cp_addr}");
 
     let events = Arc::new(EventLog::open(&data_dir).context("opening the event log")?);
+    let (journal, journal_task) =
+        crate::journal::start(&data_dir, args.database_url.as_deref(), &events).await?;
     let spinner = Spinner::new(&format!("starting the {} lab", topology.name));
     let cfg = SupervisorConfig {
         launch: LaunchSpec {
@@ -142,6 +144,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let router = lab_api
         .router()
         .merge(monitoring.router())
+        .merge(crate::journal::router(journal))
         .merge(metrics_router(loadgen.clone(), cp_metrics));
     let _ = router_tx.send(router);
     spinner.done(&format!(
@@ -167,6 +170,9 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     sup.shutdown().await;
     monitoring.close();
     events.record("lab.stopped", "supervisor", &sup.topology().name, []);
+    // Let the journal take the last events before leaving.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    journal_task.abort();
     datadir::remove_record(&data_dir);
     server.abort();
     Ok(())

@@ -1,1 +1,0 @@
-//! Alert routing: route tree, grouping, inhibition, silences, receivers.

@@ -1,0 +1,125 @@
+//! The event journal inside `up`: the store's database (SQLite in the data
+//! dir, or `--database-url`), the lab's events mirrored into it in order,
+//! and `/api/events` (filters) plus `/api/events/stream` (server-sent events).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::json;
+use store::{Db, Filter, Journal};
+
+/// Opens the database and starts mirroring `events` into the journal.
+pub async fn start(
+    data_dir: &std::path::Path,
+    url: Option<&str>,
+    events: &lab::events::EventLog,
+) -> Result<(Journal, tokio::task::JoinHandle<()>)> {
+    let url = url
+        .map(str::to_string)
+        .unwrap_or_else(|| Db::sqlite_url(data_dir));
+    let db = Db::open(&url).await.with_context(|| {
+        format!(
+            "opening the database {}",
+            store::db::url_without_password(&url)
+        )
+    })?;
+    let journal = Journal::new(db);
+    let mut rx = events.subscribe();
+    let j = journal.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(e) => {
+                    let attrs = serde_json::to_value(&e.attributes).unwrap_or_default();
+                    if let Err(err) = j.append(&e.kind, &e.source, &e.subject, attrs).await {
+                        tracing::error!(error = %err, kind = %e.kind, "could not store an event in the journal");
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::error!(
+                        missed = n,
+                        "the journal fell behind the event log; events.jsonl has them all"
+                    );
+                }
+                Err(_) => return,
+            }
+        }
+    });
+    Ok((journal, task))
+}
+
+#[derive(Debug, Deserialize)]
+struct Params {
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    kind: Option<String>,
+    subject: Option<String>,
+    after_id: Option<i64>,
+    limit: Option<i64>,
+}
+
+pub fn router(journal: Journal) -> Router {
+    let j = Arc::new(journal);
+    Router::new()
+        .route(
+            "/api/events",
+            get(
+                |State(j): State<Arc<Journal>>, Query(p): Query<Params>| async move {
+                    let f = Filter {
+                        since: p.since,
+                        until: p.until,
+                        kind_prefix: p.kind,
+                        subject: p.subject,
+                        after_id: p.after_id,
+                        limit: Some(p.limit.unwrap_or(1000).clamp(1, 100_000)),
+                    };
+                    match j.list(&f).await {
+                        Ok(list) => axum::Json(json!({"status": "success", "data": list})),
+                        Err(e) => axum::Json(json!({"status": "error", "error": e.to_string()})),
+                    }
+                },
+            ),
+        )
+        .route(
+            "/api/events/stream",
+            get(
+                |State(j): State<Arc<Journal>>, Query(p): Query<Params>| async move {
+                    let rx = j.subscribe();
+                    let kind = p.kind;
+                    let stream = futures_util::stream::unfold(rx, move |mut rx| {
+                        let kind = kind.clone();
+                        async move {
+                            loop {
+                                match rx.recv().await {
+                                    Ok(e)
+                                        if kind
+                                            .as_deref()
+                                            .is_none_or(|k| e.kind.starts_with(k)) =>
+                                    {
+                                        let ev = SseEvent::default()
+                                            .id(e.id.to_string())
+                                            .event(e.kind.clone())
+                                            .data(serde_json::to_string(&e).unwrap_or_default());
+                                        return Some((Ok::<_, Infallible>(ev), rx));
+                                    }
+                                    Ok(_) => continue,
+                                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                                        continue;
+                                    }
+                                    Err(_) => return None,
+                                }
+                            }
+                        }
+                    });
+                    Sse::new(stream).keep_alive(KeepAlive::default())
+                },
+            ),
+        )
+        .with_state(j)
+}
