@@ -44,6 +44,11 @@ impl Journal {
         Journal { db, live }
     }
 
+    /// The database the journal lives in (shared with other parts).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Appends an event; when this returns, the event is stored.
     pub async fn append(
         &self,
@@ -52,7 +57,19 @@ impl Journal {
         subject: &str,
         attributes: serde_json::Value,
     ) -> Result<Event, StoreError> {
-        let time = Utc::now();
+        self.append_at(Utc::now(), kind, source, subject, attributes)
+            .await
+    }
+
+    /// Appends an event stamped `time` (a component with its own clock).
+    pub async fn append_at(
+        &self,
+        time: DateTime<Utc>,
+        kind: &str,
+        source: &str,
+        subject: &str,
+        attributes: serde_json::Value,
+    ) -> Result<Event, StoreError> {
         let row = sqlx::query("INSERT INTO events (time_ms, kind, source, subject, attributes) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(time.timestamp_millis())
             .bind(kind)

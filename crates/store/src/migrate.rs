@@ -7,10 +7,11 @@ use crate::StoreError;
 use crate::db::{Backend, Db};
 
 /// (version, name, SQL); `{id}` becomes the backend's auto-increment key.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "event journal",
-    "CREATE TABLE events (
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "event journal",
+        "CREATE TABLE events (
         id {id},
         time_ms BIGINT NOT NULL,
         kind TEXT NOT NULL,
@@ -21,7 +22,58 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
     CREATE INDEX events_time ON events (time_ms);
     CREATE INDEX events_kind ON events (kind);
     CREATE INDEX events_subject ON events (subject)",
-)];
+    ),
+    (
+        2,
+        "pages and tickets",
+        "CREATE TABLE pages (
+        id {id},
+        group_key TEXT NOT NULL,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        status TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        step BIGINT NOT NULL,
+        round BIGINT NOT NULL,
+        next_escalation_ms BIGINT,
+        snoozed_until_ms BIGINT,
+        assignee TEXT NOT NULL,
+        alerts BIGINT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        acknowledged_ms BIGINT,
+        acknowledged_by TEXT,
+        resolved_ms BIGINT,
+        resolved_by TEXT
+    );
+    CREATE UNIQUE INDEX pages_open_group ON pages (group_key) WHERE status <> 'resolved';
+    CREATE INDEX pages_due ON pages (status, next_escalation_ms);
+    CREATE INDEX pages_created ON pages (created_ms);
+    CREATE TABLE page_recipients (
+        page_id BIGINT NOT NULL,
+        person TEXT NOT NULL,
+        role TEXT NOT NULL,
+        step BIGINT NOT NULL,
+        round BIGINT NOT NULL,
+        time_ms BIGINT NOT NULL
+    );
+    CREATE INDEX page_recipients_page ON page_recipients (page_id);
+    CREATE INDEX page_recipients_person ON page_recipients (person, time_ms);
+    CREATE TABLE tickets (
+        id {id},
+        group_key TEXT NOT NULL,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        status TEXT NOT NULL,
+        assignee TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        closed_ms BIGINT,
+        closed_by TEXT
+    );
+    CREATE UNIQUE INDEX tickets_open_group ON tickets (group_key) WHERE status <> 'closed'",
+    ),
+];
 
 fn dialect(sql: &str, backend: Backend) -> String {
     let id = match backend {

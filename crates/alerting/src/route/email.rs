@@ -62,39 +62,41 @@ impl Integration for Email {
     }
 
     fn notify(&self, n: &Notification) -> Delivery {
-        let cfg = self.0.clone();
-        let subject = title(n);
-        let text = body(n);
-        Box::pin(async move {
-            let from: Mailbox = cfg
-                .from
-                .parse()
-                .map_err(|e| format!("from {:?}: {e}", cfg.from))?;
-            let to: Mailbox = cfg
-                .to
-                .parse()
-                .map_err(|e| format!("to {:?}: {e}", cfg.to))?;
-            let msg = Message::builder()
-                .from(from)
-                .to(to)
-                .subject(subject)
-                .body(text)
-                .map_err(|e| e.to_string())?;
-            let (host, port) = cfg
-                .smarthost
-                .rsplit_once(':')
-                .ok_or_else(|| format!("smarthost {:?} is not host:port", cfg.smarthost))?;
-            let port: u16 = port
-                .parse()
-                .map_err(|_| format!("smarthost {:?}: bad port", cfg.smarthost))?;
-            let mailer = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-                .port(port)
-                .build();
-            mailer
-                .send(msg)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        })
+        send_mail(
+            &self.0.smarthost,
+            &self.0.from,
+            &self.0.to,
+            title(n),
+            body(n),
+        )
     }
+}
+
+/// One plain-text message over SMTP (unencrypted: a relay on loopback).
+pub fn send_mail(smarthost: &str, from: &str, to: &str, subject: String, text: String) -> Delivery {
+    let (smarthost, from, to) = (smarthost.to_string(), from.to_string(), to.to_string());
+    Box::pin(async move {
+        let from_box: Mailbox = from.parse().map_err(|e| format!("from {from:?}: {e}"))?;
+        let to_box: Mailbox = to.parse().map_err(|e| format!("to {to:?}: {e}"))?;
+        let msg = Message::builder()
+            .from(from_box)
+            .to(to_box)
+            .subject(subject)
+            .body(text)
+            .map_err(|e| e.to_string())?;
+        let (host, port) = smarthost
+            .rsplit_once(':')
+            .ok_or_else(|| format!("smarthost {smarthost:?} is not host:port"))?;
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("smarthost {smarthost:?}: bad port"))?;
+        let mailer = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .port(port)
+            .build();
+        mailer
+            .send(msg)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
 }

@@ -90,6 +90,12 @@ impl Router {
             .push(integration);
     }
 
+    /// The notification sender (stored deliveries with retries), for other
+    /// parts that notify people the same way (the on-call pager).
+    pub fn sender(&self) -> Sender {
+        self.sender.clone()
+    }
+
     /// Sends one notification through every integration of its receiver.
     pub fn deliver(&self, n: &Notification) {
         let receiver = {

@@ -1,0 +1,335 @@
+//! The on-call HTTP API: `/api/oncall/*` (who, schedule, calendar,
+//! reports), `/api/pages`, `/api/tickets`. Reads and writes are separate
+//! routers so the binary can guard writes with the lab token.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::config::Role;
+use crate::error::OnCallError;
+use crate::pages::{AlertGroup, OnCall, PageFilter};
+use crate::schedule::MAX_RANGE;
+
+struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({"status": "error", "error": self.1}))).into_response()
+    }
+}
+
+impl From<OnCallError> for ApiError {
+    fn from(e: OnCallError) -> Self {
+        let status = match &e {
+            OnCallError::NoPage(_) | OnCallError::NoTicket(_) => StatusCode::NOT_FOUND,
+            OnCallError::UnknownPerson(_) | OnCallError::Invalid(_) => StatusCode::BAD_REQUEST,
+            OnCallError::Forbidden(_) => StatusCode::FORBIDDEN,
+            OnCallError::Conflict(_) => StatusCode::CONFLICT,
+            OnCallError::Store(_) | OnCallError::Sql(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        ApiError(status, e.to_string())
+    }
+}
+
+type ApiResult = Result<Json<Value>, ApiError>;
+type Api = State<Arc<OnCall>>;
+
+fn ok(v: impl serde::Serialize) -> ApiResult {
+    Ok(Json(json!({"status": "success", "data": v})))
+}
+
+fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, msg.into())
+}
+
+#[derive(Deserialize, Default)]
+struct Range {
+    at: Option<DateTime<Utc>>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    person: Option<String>,
+}
+
+impl Range {
+    /// `[from, to)`, by default `default` long from now.
+    fn bounds(
+        &self,
+        now: DateTime<Utc>,
+        default: Duration,
+    ) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+        let from = self.from.unwrap_or(now);
+        let to = self.to.unwrap_or(from + default);
+        if to <= from {
+            return Err(bad("`to` must be after `from`"));
+        }
+        if to - from > MAX_RANGE {
+            return Err(bad(format!(
+                "a range spans at most {} days",
+                MAX_RANGE.num_days()
+            )));
+        }
+        Ok((from, to))
+    }
+}
+
+async fn who(State(o): Api, Query(q): Query<Range>) -> ApiResult {
+    let at = q.at.unwrap_or_else(|| o.now());
+    let mut out = Vec::new();
+    for s in &o.config.schedules {
+        for role in [Role::Primary, Role::Secondary] {
+            if !s.layers.iter().any(|l| l.role == role)
+                && !s.overrides.iter().any(|x| x.role == role)
+            {
+                continue;
+            }
+            let (now, next) = s.now_and_next(role, at, Duration::days(60));
+            let shadows: Vec<&str> = now
+                .as_ref()
+                .map(|n| o.config.apprentices_of(&n.person).collect())
+                .unwrap_or_default();
+            out.push(json!({"schedule": s.name, "time_zone": s.tz.name(), "role": role, "now": now, "next": next, "shadows": shadows}));
+        }
+    }
+    ok(json!({"at": at, "on_call": out}))
+}
+
+async fn schedule(State(o): Api, Query(q): Query<Range>) -> ApiResult {
+    let (from, to) = q.bounds(o.now(), Duration::days(7))?;
+    ok(crate::ics::shifts(&o.config, from, to, q.person.as_deref()))
+}
+
+async fn ics(State(o): Api, Query(q): Query<Range>) -> Result<Response, ApiError> {
+    let now = o.now();
+    let (from, to) = q.bounds(now, Duration::days(28))?;
+    let shifts = crate::ics::shifts(&o.config, from, to, q.person.as_deref());
+    let body = crate::ics::export(&o.config, &shifts, now);
+    Ok((
+        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+        body,
+    )
+        .into_response())
+}
+
+async fn people(State(o): Api) -> ApiResult {
+    let people: Vec<Value> = o
+        .config
+        .people
+        .iter()
+        .map(|p| {
+            json!({
+                "handle": p.handle,
+                "name": p.name,
+                "contacts": p.contacts,
+                "apprentice_of": o.config.shadows.iter().filter(|s| s.apprentice == p.handle).map(|s| &s.mentor).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let policies: Vec<Value> = o
+        .config
+        .policies
+        .iter()
+        .map(|p| json!({"name": p.name, "repeat": p.repeat, "steps": p.steps.iter().map(|s| json!({"targets": s.targets, "escalate_after_seconds": s.escalate_after.as_secs()})).collect::<Vec<_>>()}))
+        .collect();
+    ok(
+        json!({"people": people, "escalation_policies": policies, "pager": {"escalation_policy": o.config.pager.policy, "auto_resolve": o.config.pager.auto_resolve}}),
+    )
+}
+
+async fn handoff(State(o): Api, Query(q): Query<Range>) -> ApiResult {
+    let now = o.now();
+    let from = q.from.unwrap_or(now - Duration::days(1));
+    let (from, to) = Range {
+        from: Some(from),
+        to: Some(q.to.unwrap_or(now)),
+        ..Default::default()
+    }
+    .bounds(now, Duration::days(1))?;
+    ok(o.handoff(from, to).await?)
+}
+
+async fn load(State(o): Api, Query(q): Query<Range>) -> ApiResult {
+    let now = o.now();
+    let from = q.from.unwrap_or(now - Duration::days(7));
+    let (from, to) = Range {
+        from: Some(from),
+        to: Some(q.to.unwrap_or(now)),
+        ..Default::default()
+    }
+    .bounds(now, Duration::days(7))?;
+    ok(o.load(from, to).await?)
+}
+
+#[derive(Deserialize)]
+struct PagesQuery {
+    status: Option<String>,
+    person: Option<String>,
+    since: Option<DateTime<Utc>>,
+    limit: Option<i64>,
+}
+
+async fn pages(State(o): Api, Query(q): Query<PagesQuery>) -> ApiResult {
+    if let Some(s) = &q.status
+        && !["open", "all", "triggered", "acknowledged", "resolved"].contains(&s.as_str())
+    {
+        return Err(bad(format!(
+            "unknown status {s:?}: open, triggered, acknowledged, resolved or all"
+        )));
+    }
+    ok(o.pages(&PageFilter {
+        status: Some(q.status.unwrap_or_else(|| "open".into())),
+        person: q.person,
+        since: q.since,
+        limit: q.limit,
+    })
+    .await?)
+}
+
+async fn page(State(o): Api, Path(id): Path<i64>) -> ApiResult {
+    let p = o.page(id).await?;
+    let timeline = o.timeline(id).await?;
+    let notes: Vec<&store::Event> = timeline.iter().filter(|e| e.kind == "page.noted").collect();
+    ok(json!({"page": p, "notes": notes, "timeline": timeline}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Act {
+    by: Option<String>,
+    to: Option<String>,
+    #[serde(rename = "for")]
+    for_: Option<String>,
+    text: Option<String>,
+}
+
+async fn act(
+    State(o): Api,
+    Path((id, action)): Path<(i64, String)>,
+    body: Option<Json<Act>>,
+) -> ApiResult {
+    let a = body.map(|b| b.0).unwrap_or(Act {
+        by: None,
+        to: None,
+        for_: None,
+        text: None,
+    });
+    let by = a.by.as_deref();
+    match action.as_str() {
+        "acknowledge" | "ack" => ok(o.acknowledge(id, by).await?),
+        "resolve" => ok(o.resolve(id, by).await?),
+        "snooze" => {
+            let text = a
+                .for_
+                .ok_or_else(|| bad("snooze needs `for` (e.g. \"10m\")"))?;
+            let d = alerting::rules::file::parse_duration(&text).map_err(bad)?;
+            ok(o.snooze(id, by, d).await?)
+        }
+        "reassign" => {
+            let to =
+                a.to.ok_or_else(|| bad("reassign needs `to` (a person's handle)"))?;
+            ok(o.reassign(id, by, &to).await?)
+        }
+        "notes" | "note" => {
+            let text = a.text.ok_or_else(|| bad("a note needs `text`"))?;
+            ok(o.note(id, by, &text).await?)
+        }
+        other => Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no page action {other:?}: acknowledge, resolve, snooze, reassign or notes"),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewPage {
+    title: String,
+    #[serde(default)]
+    summary: String,
+    /// Pages with the same key while open are one page.
+    group_key: Option<String>,
+}
+
+/// A page opened by hand (an instructor, a drill): same path as an alert.
+async fn open_page(State(o): Api, Json(n): Json<NewPage>) -> ApiResult {
+    if n.title.trim().is_empty() {
+        return Err(bad("a page needs a title"));
+    }
+    let key = n.group_key.unwrap_or_else(|| format!("manual:{}", n.title));
+    let (p, created) = o
+        .trigger(&AlertGroup {
+            group_key: key,
+            title: n.title,
+            summary: n.summary,
+            labels: json!({}),
+            firing: 1,
+        })
+        .await?;
+    ok(json!({"page": p, "created": created}))
+}
+
+#[derive(Deserialize)]
+struct TicketsQuery {
+    status: Option<String>,
+}
+
+async fn tickets(State(o): Api, Query(q): Query<TicketsQuery>) -> ApiResult {
+    ok(o.tickets(Some(q.status.as_deref().unwrap_or("open")))
+        .await?)
+}
+
+async fn ticket_act(
+    State(o): Api,
+    Path((id, action)): Path<(i64, String)>,
+    body: Option<Json<Act>>,
+) -> ApiResult {
+    let a = body.map(|b| b.0).unwrap_or(Act {
+        by: None,
+        to: None,
+        for_: None,
+        text: None,
+    });
+    match action.as_str() {
+        "assign" => {
+            let to =
+                a.to.ok_or_else(|| bad("assign needs `to` (a person's handle)"))?;
+            ok(o.assign_ticket(id, a.by.as_deref(), &to).await?)
+        }
+        "close" => ok(o.close_ticket(id, a.by.as_deref()).await?),
+        other => Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no ticket action {other:?}: assign or close"),
+        )),
+    }
+}
+
+/// Reads: anyone who can reach the control plane.
+pub fn read_router(oncall: Arc<OnCall>) -> Router {
+    Router::new()
+        .route("/api/oncall/who", get(who))
+        .route("/api/oncall/schedule", get(schedule))
+        .route("/api/oncall/calendar.ics", get(ics))
+        .route("/api/oncall/people", get(people))
+        .route("/api/oncall/reports/handoff", get(handoff))
+        .route("/api/oncall/reports/load", get(load))
+        .route("/api/pages", get(pages))
+        .route("/api/pages/{id}", get(page))
+        .route("/api/tickets", get(tickets))
+        .with_state(oncall)
+}
+
+/// Writes: the binary guards these with the lab token.
+pub fn write_router(oncall: Arc<OnCall>) -> Router {
+    Router::new()
+        .route("/api/pages", post(open_page))
+        .route("/api/pages/{id}/{action}", post(act))
+        .route("/api/tickets/{id}/{action}", post(ticket_act))
+        .with_state(oncall)
+}
