@@ -124,6 +124,25 @@ pub enum Command {
     /// Silence alerts: add, list, expire (Alertmanager API v2 on the control plane).
     #[command(subcommand)]
     Silence(SilenceCmd),
+    /// On call: who is on call, the schedule, a calendar, reports; check a file.
+    #[command(subcommand)]
+    Oncall(OncallCmd),
+    /// A live view of open pages; rings the terminal bell on each new one.
+    #[command(after_help = "Example:\n  firedrill pager\n  firedrill pager --as erin")]
+    Pager {
+        /// Show only pages sent to this person (default: all open pages).
+        #[arg(long = "as", env = "FIREDRILL_AS")]
+        person: Option<String>,
+        /// Stop after this long (default: until Ctrl-C).
+        #[arg(long = "for", value_parser = parse_duration)]
+        duration: Option<std::time::Duration>,
+    },
+    /// Pages: list, show, ack, resolve, snooze, reassign, note, open.
+    #[command(subcommand)]
+    Page(PageCmd),
+    /// Tickets (non-urgent alerts): list, assign, close.
+    #[command(subcommand)]
+    Ticket(TicketCmd),
     /// Notifications sent to receivers, with their delivery state and errors.
     #[command(
         after_help = "Example:\n  firedrill notifications\n  firedrill notifications --output json"
@@ -189,6 +208,10 @@ pub struct UpArgs {
     /// e.g. postgres://user:pass@127.0.0.1/firedrill.
     #[arg(long, value_name = "URL", env = "FIREDRILL_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// On-call file: people, schedules, shadows, escalation (docs/oncall.md);
+    /// default: the bundled example (a week-long rotation of four, one apprentice).
+    #[arg(long, value_name = "FILE")]
+    pub oncall: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -417,4 +440,192 @@ mod tests {
         }
         walk(&Cli::command(), "firedrill");
     }
+}
+
+/// Who acts (default: $FIREDRILL_AS, else the page's assignee).
+#[derive(Debug, Args, Clone)]
+pub struct Actor {
+    #[arg(long = "as", env = "FIREDRILL_AS", value_name = "HANDLE")]
+    pub person: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TimeRange {
+    /// Start: RFC 3339, YYYY-MM-DD (UTC), `now`, or relative (`-7d`, `+2h`).
+    #[arg(long, value_parser = parse_time)]
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// End, in the same forms.
+    #[arg(long, value_parser = parse_time)]
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OncallCmd {
+    /// Who is on call now (or --at), and who is next, per schedule and role.
+    #[command(
+        after_help = "Example:\n  firedrill oncall who\n  firedrill oncall who --at 2026-12-24T20:00:00Z --config oncall.yaml"
+    )]
+    Who {
+        #[arg(long, value_parser = parse_time)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        /// Read this on-call file instead of asking the running lab.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// The final schedule as a table: shifts per role, overrides applied.
+    #[command(
+        after_help = "Example:\n  firedrill oncall schedule --from 2026-12-01 --to 2026-12-15\n  firedrill oncall schedule --config oncall.yaml --person alice"
+    )]
+    Schedule {
+        #[command(flatten)]
+        range: TimeRange,
+        #[arg(long)]
+        person: Option<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Export the schedule as an iCalendar file (one event per shift).
+    #[command(
+        after_help = "Example:\n  firedrill oncall export --ics > oncall.ics\n  firedrill oncall export --ics --person alice --from now --to +90d"
+    )]
+    Export {
+        /// iCalendar (RFC 5545); the only format so far.
+        #[arg(long, required = true)]
+        ics: bool,
+        #[command(flatten)]
+        range: TimeRange,
+        #[arg(long)]
+        person: Option<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Check an on-call file: every mistake with file:line:column.
+    #[command(after_help = "Example:\n  firedrill oncall check oncall.yaml")]
+    Check { file: PathBuf },
+    /// Reports: `handoff` (end of a shift) and `load` (per person and shift).
+    #[command(
+        after_help = "Example:\n  firedrill oncall report handoff --from -12h\n  firedrill oncall report load --from -7d"
+    )]
+    Report {
+        #[arg(value_enum)]
+        kind: ReportKind,
+        #[command(flatten)]
+        range: TimeRange,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportKind {
+    Handoff,
+    Load,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PageCmd {
+    /// Pages, newest first (default: open ones).
+    #[command(after_help = "Example:\n  firedrill page list\n  firedrill page list --status all")]
+    List {
+        /// open, triggered, acknowledged, resolved or all.
+        #[arg(long, default_value = "open")]
+        status: String,
+    },
+    /// One page: recipients, notes and its timeline.
+    #[command(after_help = "Example:\n  firedrill page show 3")]
+    Show { id: i64 },
+    /// Acknowledge: you have it; escalation stops.
+    #[command(after_help = "Example:\n  firedrill page ack 3 --as alice")]
+    Ack {
+        id: i64,
+        #[command(flatten)]
+        actor: Actor,
+    },
+    /// Resolve: the problem is over.
+    #[command(after_help = "Example:\n  firedrill page resolve 3 --as alice")]
+    Resolve {
+        id: i64,
+        #[command(flatten)]
+        actor: Actor,
+    },
+    /// Snooze: acknowledged for now, triggers again after DURATION.
+    #[command(after_help = "Example:\n  firedrill page snooze 3 10m --as alice")]
+    Snooze {
+        id: i64,
+        #[arg(value_parser = parse_duration)]
+        duration: std::time::Duration,
+        #[command(flatten)]
+        actor: Actor,
+    },
+    /// Reassign to another person, who is paged now.
+    #[command(after_help = "Example:\n  firedrill page reassign 3 carol --as alice")]
+    Reassign {
+        id: i64,
+        to: String,
+        #[command(flatten)]
+        actor: Actor,
+    },
+    /// Add a note to the page's timeline (shadows may, too).
+    #[command(
+        after_help = "Example:\n  firedrill page note 3 \"payment 5xx since the deploy\" --as erin"
+    )]
+    Note {
+        id: i64,
+        text: String,
+        #[command(flatten)]
+        actor: Actor,
+    },
+    /// Page the on-call by hand (a drill, a human report).
+    #[command(after_help = "Example:\n  firedrill page open \"Customers report failed checkouts\"")]
+    Open {
+        title: String,
+        #[arg(long, default_value = "")]
+        summary: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TicketCmd {
+    /// Tickets, newest first (default: open ones).
+    #[command(after_help = "Example:\n  firedrill ticket list --status all")]
+    List {
+        /// open, closed or all.
+        #[arg(long, default_value = "open")]
+        status: String,
+    },
+    /// Assign a ticket to a person.
+    #[command(after_help = "Example:\n  firedrill ticket assign 2 dave")]
+    Assign {
+        id: i64,
+        to: String,
+        #[command(flatten)]
+        actor: Actor,
+    },
+    /// Close a ticket.
+    #[command(after_help = "Example:\n  firedrill ticket close 2")]
+    Close {
+        id: i64,
+        #[command(flatten)]
+        actor: Actor,
+    },
+}
+
+/// A time: RFC 3339, `YYYY-MM-DD` (UTC midnight), `now`, or `+D`/`-D` from now.
+pub fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let s = s.trim();
+    let now = chrono::Utc::now();
+    if s == "now" {
+        return Ok(now);
+    }
+    if let Some(rest) = s.strip_prefix('+').or_else(|| s.strip_prefix('-')) {
+        let d = chrono::Duration::from_std(parse_duration(rest)?).map_err(|e| e.to_string())?;
+        return Ok(if s.starts_with('-') { now - d } else { now + d });
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    Err(format!(
+        "{s:?} is not a time: use RFC 3339 (2026-12-01T09:00:00Z), a date (2026-12-01), `now`, or -7d / +2h"
+    ))
 }

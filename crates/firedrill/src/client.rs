@@ -77,6 +77,21 @@ impl LabClient {
         Self::decode(resp).await
     }
 
+    /// GET with query parameters, returning the body as text (calendars).
+    pub async fn get_text(&self, path: &str, query: &[(&str, String)]) -> Result<String> {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .query(query)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        if !resp.status().is_success() {
+            return Self::decode(resp).await.map(|v| v.to_string());
+        }
+        Ok(resp.text().await?)
+    }
+
     /// GET returning the whole JSON body (APIs without a status envelope).
     pub async fn get_raw(&self, path: &str) -> Result<Value> {
         let resp = self

@@ -7,6 +7,7 @@ mod cmd;
 mod datadir;
 mod journal;
 mod monitoring;
+mod oncall;
 mod output;
 mod progress;
 
@@ -63,6 +64,12 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Slo(c) => cmd::slo::run(cli, c).await,
         Command::Alerts => cmd::slo::alerts(cli).await,
         Command::Silence(c) => cmd::silence::run(cli, c).await,
+        Command::Oncall(c) => cmd::oncall::run(cli, c).await,
+        Command::Pager { person, duration } => {
+            cmd::pager::run(cli, person.as_deref(), *duration).await
+        }
+        Command::Page(c) => cmd::page::run(cli, c).await,
+        Command::Ticket(c) => cmd::page::ticket(cli, c).await,
         Command::Notifications => cmd::silence::notifications(cli).await,
         Command::Promql(c) => cmd::promql::run(cli, c).await,
         Command::Tsdb(c) => cmd::tsdb::run(cli, c).await,

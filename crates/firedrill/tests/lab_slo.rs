@@ -5,37 +5,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Lab, eventually};
+use common::{Lab, eventually, webhook};
 use serde_json::json;
-
-/// A webhook receiver on loopback collecting what it is sent.
-fn webhook() -> (
-    String,
-    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
-    tokio::runtime::Runtime,
-) {
-    let got: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>> = Default::default();
-    let g = got.clone();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let g = g.clone();
-            async move {
-                if let Ok(v) = serde_json::from_slice(&body) {
-                    g.lock().unwrap().push(v);
-                }
-                "ok"
-            }
-        }),
-    );
-    rt.spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}/hook"), got, rt)
-}
 
 #[test]
 fn a_broken_checkout_fires_the_page_alert() {

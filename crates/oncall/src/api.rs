@@ -13,7 +13,6 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::config::Role;
 use crate::error::OnCallError;
 use crate::pages::{AlertGroup, OnCall, PageFilter};
 use crate::schedule::MAX_RANGE;
@@ -82,34 +81,23 @@ impl Range {
 
 async fn who(State(o): Api, Query(q): Query<Range>) -> ApiResult {
     let at = q.at.unwrap_or_else(|| o.now());
-    let mut out = Vec::new();
-    for s in &o.config.schedules {
-        for role in [Role::Primary, Role::Secondary] {
-            if !s.layers.iter().any(|l| l.role == role)
-                && !s.overrides.iter().any(|x| x.role == role)
-            {
-                continue;
-            }
-            let (now, next) = s.now_and_next(role, at, Duration::days(60));
-            let shadows: Vec<&str> = now
-                .as_ref()
-                .map(|n| o.config.apprentices_of(&n.person).collect())
-                .unwrap_or_default();
-            out.push(json!({"schedule": s.name, "time_zone": s.tz.name(), "role": role, "now": now, "next": next, "shadows": shadows}));
-        }
-    }
-    ok(json!({"at": at, "on_call": out}))
+    ok(json!({"at": at, "on_call": crate::roster::who(&o.config, at)}))
 }
 
 async fn schedule(State(o): Api, Query(q): Query<Range>) -> ApiResult {
     let (from, to) = q.bounds(o.now(), Duration::days(7))?;
-    ok(crate::ics::shifts(&o.config, from, to, q.person.as_deref()))
+    ok(crate::roster::shifts(
+        &o.config,
+        from,
+        to,
+        q.person.as_deref(),
+    ))
 }
 
 async fn ics(State(o): Api, Query(q): Query<Range>) -> Result<Response, ApiError> {
     let now = o.now();
     let (from, to) = q.bounds(now, Duration::days(28))?;
-    let shifts = crate::ics::shifts(&o.config, from, to, q.person.as_deref());
+    let shifts = crate::roster::shifts(&o.config, from, to, q.person.as_deref());
     let body = crate::ics::export(&o.config, &shifts, now);
     Ok((
         [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],

@@ -4,28 +4,8 @@
 use chrono::{DateTime, Utc};
 use icalendar::{Calendar, Component, EventLike};
 
-use crate::config::{Config, Role};
+use crate::config::Config;
 use crate::schedule::Shift;
-
-/// Every shift of every schedule and role in `[from, to)`, or only `person`'s.
-pub fn shifts(
-    cfg: &Config,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    person: Option<&str>,
-) -> Vec<Shift> {
-    let mut out = Vec::new();
-    for s in &cfg.schedules {
-        for role in [Role::Primary, Role::Secondary] {
-            out.extend(s.shifts(role, from, to));
-        }
-    }
-    if let Some(p) = person {
-        out.retain(|s| s.person == p);
-    }
-    out.sort_by(|a, b| (a.start, &a.schedule, a.role).cmp(&(b.start, &b.schedule, b.role)));
-    out
-}
 
 /// The shifts as an iCalendar (RFC 5545) document.
 pub fn export(cfg: &Config, shifts: &[Shift], stamp: DateTime<Utc>) -> String {

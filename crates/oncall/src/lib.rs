@@ -17,4 +17,6 @@ pub mod ics;
 pub mod integration;
 pub mod notify;
 pub mod report;
+pub mod roster;
 pub mod tickets;
+pub use chrono_tz;

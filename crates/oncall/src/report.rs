@@ -122,7 +122,7 @@ impl OnCall {
         Ok(Handoff {
             from,
             to,
-            shifts: crate::ics::shifts(&self.config, from, to, None),
+            shifts: crate::roster::shifts(&self.config, from, to, None),
             opened: pages.len(),
             acknowledged: pages.iter().filter(|p| p.acknowledged.is_some()).count(),
             resolved: pages.iter().filter(|p| p.status == "resolved").count(),
@@ -155,7 +155,7 @@ impl OnCall {
             e.0 = e.0.min(t);
             e.1 &= role == "shadow";
         }
-        let shifts = crate::ics::shifts(&self.config, from, to, None);
+        let shifts = crate::roster::shifts(&self.config, from, to, None);
         let pages = self.pages_between(from, to).await?;
         let mut people: BTreeMap<String, PersonLoad> = BTreeMap::new();
         let names: BTreeSet<String> = self

@@ -2,7 +2,10 @@
 pub mod events;
 pub mod instance;
 pub mod load;
+pub mod oncall;
 pub mod ops;
+pub mod page;
+pub mod pager;
 pub mod promql;
 pub mod query;
 pub mod silence;

@@ -26,6 +26,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
         args.alertmanager_config.as_deref(),
         args.forward_alerts.clone(),
     )?;
+    let oncall_cfg = crate::oncall::load(args.oncall.as_deref())?;
     let data_dir = datadir::prepare(&cli.data_dir)?;
     let token = datadir::token(&data_dir)?;
     if args.scrape_interval < Duration::from_secs(1) {
@@ -141,9 +142,11 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
             }
         };
     let cp_metrics = Arc::new(ControlPlaneMetrics::new(&sup));
+    let oncall = crate::oncall::start(oncall_cfg, &journal, &monitoring.router, &url, &token);
     let router = lab_api
         .router()
         .merge(monitoring.router())
+        .merge(oncall.router.clone())
         .merge(crate::journal::router(journal))
         .merge(metrics_router(loadgen.clone(), cp_metrics));
     let _ = router_tx.send(router);
@@ -167,6 +170,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     wait_for_stop(&shutdown).await;
     eprintln!("stopping the lab…");
     drop(loadgen);
+    oncall.ticker.abort();
     sup.shutdown().await;
     monitoring.close();
     events.record("lab.stopped", "supervisor", &sup.topology().name, []);

@@ -107,8 +107,13 @@ impl Lab {
 
     fn wait_up(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
+        let pid = self.child.as_ref().map(|c| c.id() as u64);
         while Instant::now() < deadline {
-            if self.dir.path().join("lab.json").exists() {
+            // The record of this `up`, not one a killed predecessor left.
+            let rec: Option<Value> = std::fs::read(self.dir.path().join("lab.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok());
+            if rec.is_some_and(|r| r["pid"].as_u64() == pid) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -203,6 +208,15 @@ impl Lab {
             .collect()
     }
 
+    /// SIGKILL to `up` (a crash): no shutdown path runs. Its instances die
+    /// with it (parent-death signal).
+    pub fn crash(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// SIGTERM to `up`, then waits for it (SIGKILL after 20s).
     pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
         let mut child = self.child.take()?;
@@ -276,4 +290,33 @@ pub fn eventually<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> Option<T> {
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A webhook receiver on loopback collecting what it is sent.
+pub fn webhook() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    tokio::runtime::Runtime,
+) {
+    let got: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>> = Default::default();
+    let g = got.clone();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let g = g.clone();
+            async move {
+                if let Ok(v) = serde_json::from_slice(&body) {
+                    g.lock().unwrap().push(v);
+                }
+                "ok"
+            }
+        }),
+    );
+    rt.spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/hook"), got, rt)
 }

@@ -1,7 +1,7 @@
 //! The control plane's lab endpoints (`/api/lab/*`): registry for instances,
 //! status, operations, load control, events and traces.
 
-mod auth;
+pub mod auth;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
