@@ -88,7 +88,7 @@ struct Rig {
     clock: Arc<ManualClock>,
     sent: Arc<Recorder>,
     url: String,
-    _dir: Option<tempfile::TempDir>,
+    dir: Option<tempfile::TempDir>,
 }
 
 async fn rig_at(url: &str, clock: Arc<ManualClock>, dir: Option<tempfile::TempDir>) -> Rig {
@@ -107,7 +107,7 @@ async fn rig_at(url: &str, clock: Arc<ManualClock>, dir: Option<tempfile::TempDi
         clock,
         sent,
         url: url.to_string(),
-        _dir: dir,
+        dir,
     }
 }
 
@@ -137,6 +137,23 @@ async fn rigs() -> Vec<Rig> {
     out
 }
 
+/// Closes the databases; PostgreSQL ones are dropped.
+async fn done(rigs: Vec<Rig>) {
+    for r in rigs {
+        r.oncall.db.close().await;
+        if r.dir.is_none()
+            && let Ok(pg) = std::env::var("FIREDRILL_TEST_POSTGRES_URL")
+            && let Some(name) = r.url.rsplit('/').next()
+        {
+            let admin = Db::open(&pg).await.expect("PostgreSQL");
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                .execute(&admin.pool)
+                .await;
+            admin.close().await;
+        }
+    }
+}
+
 fn rand_suffix() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
@@ -155,7 +172,8 @@ fn alert(key: &str) -> AlertGroup {
 
 #[tokio::test]
 async fn escalation_follows_the_policy_in_order_and_on_time() {
-    for r in rigs().await {
+    let all = rigs().await;
+    for r in &all {
         let (p, new) = r.oncall.trigger(&alert("A")).await.unwrap();
         assert!(new);
         assert_eq!(p.assignee, "alice", "{}", r.url);
@@ -211,11 +229,13 @@ async fn escalation_follows_the_policy_in_order_and_on_time() {
         assert_eq!(kinds.iter().filter(|k| *k == "page.escalated").count(), 5);
         assert_eq!(kinds.last().unwrap(), "page.exhausted");
     }
+    done(all).await;
 }
 
 #[tokio::test]
 async fn acknowledging_stops_escalation_and_shadows_may_only_note() {
-    for r in rigs().await {
+    let all = rigs().await;
+    for r in &all {
         let (p, _) = r.oncall.trigger(&alert("B")).await.unwrap();
         let e = r.oncall.acknowledge(p.id, Some("erin")).await.unwrap_err();
         assert!(matches!(e, OnCallError::Forbidden(_)), "{e}");
@@ -257,11 +277,13 @@ async fn acknowledging_stops_escalation_and_shadows_may_only_note() {
             |e| e.kind == "page.acknowledged" && e.attributes["seconds_to_acknowledge"] == 90.0
         ));
     }
+    done(all).await;
 }
 
 #[tokio::test]
 async fn one_open_page_per_alert_group_and_auto_resolve() {
-    for r in rigs().await {
+    let all = rigs().await;
+    for r in &all {
         let (a, new_a) = r.oncall.trigger(&alert("C")).await.unwrap();
         let mut again = alert("C");
         again.firing = 3;
@@ -281,11 +303,13 @@ async fn one_open_page_per_alert_group_and_auto_resolve() {
         let (c, new_c) = r.oncall.trigger(&alert("C")).await.unwrap();
         assert!(new_c && c.id != a.id);
     }
+    done(all).await;
 }
 
 #[tokio::test]
 async fn snooze_wakes_the_page_and_reassign_hands_it_over() {
-    for r in rigs().await {
+    let all = rigs().await;
+    for r in &all {
         let (p, _) = r.oncall.trigger(&alert("E")).await.unwrap();
         r.sent.take();
         let s = r
@@ -322,6 +346,7 @@ async fn snooze_wakes_the_page_and_reassign_hands_it_over() {
         r.clock.advance(Duration::minutes(1));
         assert_eq!(r.oncall.tick().await.unwrap(), [p.id]);
     }
+    done(all).await;
 }
 
 #[tokio::test]
@@ -363,7 +388,8 @@ async fn a_restart_in_the_middle_of_an_escalation_loses_nothing() {
 
 #[tokio::test]
 async fn tickets_are_assigned_listed_and_closed() {
-    for r in rigs().await {
+    let all = rigs().await;
+    for r in &all {
         let (t, new) = r.oncall.open_ticket(&alert("slow")).await.unwrap();
         assert!(new);
         assert_eq!(t.assignee, "carol", "the secondary on call");
@@ -384,11 +410,13 @@ async fn tickets_are_assigned_listed_and_closed() {
             Err(OnCallError::Conflict(_))
         ));
     }
+    done(all).await;
 }
 
 #[tokio::test]
 async fn reports_count_pages_acknowledgements_and_off_hours() {
-    for r in rigs().await {
+    let all = rigs().await;
+    for r in &all {
         let start = r.clock.now_utc();
         // Office hours (Wednesday 10:00 Berlin): acknowledged after 2 minutes.
         let (a, _) = r.oncall.trigger(&alert("R1")).await.unwrap();
@@ -431,6 +459,7 @@ async fn reports_count_pages_acknowledgements_and_off_hours() {
         let alice_shift = l.shifts.iter().find(|s| s.shift.person == "alice").unwrap();
         assert_eq!(alice_shift.pages, 2);
     }
+    done(all).await;
 }
 
 trait NowUtc {
