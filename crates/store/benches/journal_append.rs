@@ -92,5 +92,15 @@ fn main() {
                 );
             }
         }
+        for (_, j) in &backends {
+            j.db().close().await;
+        }
+        if let Some((base, name)) = pg_bench_db {
+            let admin = Db::open(&base).await.expect("postgres");
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                .execute(&admin.pool)
+                .await
+                .ok();
+        }
     });
 }
