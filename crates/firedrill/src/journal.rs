@@ -123,3 +123,52 @@ pub fn router(journal: Journal) -> Router {
         )
         .with_state(j)
 }
+
+/// Records alert state changes (`alert.firing`, `alert.resolved`) by
+/// watching the rule manager's active alerts every second.
+pub fn record_alerts(
+    rules: Arc<alerting::rules::RuleManager>,
+    journal: Journal,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut firing: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            every.tick().await;
+            let now: std::collections::BTreeMap<String, serde_json::Value> =
+                rules.alerts_json()["alerts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|a| a["state"] == "firing")
+                    .map(|a| (a["labels"].to_string(), a.clone()))
+                    .collect();
+            for (key, a) in &now {
+                if !firing.contains_key(key) {
+                    let name = a["labels"]["alertname"].as_str().unwrap_or("");
+                    let attrs = json!({"labels": a["labels"], "annotations": a["annotations"], "value": a["value"]});
+                    if let Err(e) = journal.append("alert.firing", "rules", name, attrs).await {
+                        tracing::error!(error = %e, "could not journal an alert");
+                    }
+                }
+            }
+            for (key, a) in &firing {
+                if !now.contains_key(key) {
+                    let name = a["labels"]["alertname"].as_str().unwrap_or("");
+                    if let Err(e) = journal
+                        .append(
+                            "alert.resolved",
+                            "rules",
+                            name,
+                            json!({"labels": a["labels"]}),
+                        )
+                        .await
+                    {
+                        tracing::error!(error = %e, "could not journal an alert");
+                    }
+                }
+            }
+            firing = now;
+        }
+    })
+}

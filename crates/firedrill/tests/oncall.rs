@@ -188,6 +188,9 @@ fn a_failure_in_the_shop_pages_primary_and_shadow_then_the_secondary() {
     for kind in ["page.triggered", "page.escalated", "page.acknowledged"] {
         assert!(out.contains(kind), "{kind} missing from:\n{out}");
     }
+    // The alert itself is in the journal.
+    let (ok, out, _) = lab.cli(&["events", "--kind", "alert.firing"]);
+    assert!(ok && out.contains("CheckoutAvailabilityBurn"), "{out}");
     // Deliveries went through the notification log.
     let (ok, out, _) = lab.cli(&["notifications"]);
     assert!(

@@ -143,6 +143,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
         };
     let cp_metrics = Arc::new(ControlPlaneMetrics::new(&sup));
     let oncall = crate::oncall::start(oncall_cfg, &journal, &monitoring.router, &url, &token);
+    let alert_journal = crate::journal::record_alerts(monitoring.rules.clone(), journal.clone());
     let router = lab_api
         .router()
         .merge(monitoring.router())
@@ -171,6 +172,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     eprintln!("stopping the lab…");
     drop(loadgen);
     oncall.ticker.abort();
+    alert_journal.abort();
     sup.shutdown().await;
     monitoring.close();
     events.record("lab.stopped", "supervisor", &sup.topology().name, []);
