@@ -143,6 +143,9 @@ pub enum Command {
     /// Tickets (non-urgent alerts): list, assign, close.
     #[command(subcommand)]
     Ticket(TicketCmd),
+    /// Faults: inject one into the lab, list them, clear them.
+    #[command(subcommand)]
+    Fault(FaultCmd),
     /// Notifications sent to receivers, with their delivery state and errors.
     #[command(
         after_help = "Example:\n  firedrill notifications\n  firedrill notifications --output json"
@@ -628,4 +631,90 @@ pub fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     Err(format!(
         "{s:?} is not a time: use RFC 3339 (2026-12-01T09:00:00Z), a date (2026-12-01), `now`, or -7d / +2h"
     ))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FaultCmd {
+    /// Inject a fault; it reverts by itself after --for (default 10m, at most 1h).
+    #[command(
+        after_help = "Examples:\n  firedrill fault inject latency --service recommendation --delay 800ms --jitter 200ms --percent 50 --for 10m\n  firedrill fault inject error --service cart --status 503 --percent 20\n  firedrill fault inject blackhole --service ad --caller frontend\n  firedrill fault inject refuse --service payment --instances 0\n  firedrill fault inject cpu --service checkout --share 0.8\n  firedrill fault inject memory --service cart --mb-per-s 20 --cap-mb 300\n  firedrill fault inject disk --service email --size-mb 200\n  firedrill fault inject kill --service cart --instances 1\n  firedrill fault inject pause --service currency --for 30s\n  firedrill fault inject bad-version --service productcatalog"
+    )]
+    Inject(Box<FaultArgs>),
+    /// Active faults.
+    #[command(after_help = "Example:\n  firedrill fault list")]
+    List,
+    /// End a fault now (or all of them).
+    #[command(after_help = "Example:\n  firedrill fault clear f3\n  firedrill fault clear --all")]
+    Clear {
+        id: Option<String>,
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FaultKindArg {
+    Latency,
+    Error,
+    Blackhole,
+    Refuse,
+    Reset,
+    SlowBody,
+    Cpu,
+    Memory,
+    Disk,
+    Kill,
+    Pause,
+    BadVersion,
+}
+
+#[derive(Debug, Args)]
+pub struct FaultArgs {
+    #[arg(value_enum)]
+    pub kind: FaultKindArg,
+    /// The service it hits (for --caller: the callee).
+    #[arg(long)]
+    pub service: String,
+    /// Instance indices, comma-separated (default: all instances).
+    #[arg(long, value_delimiter = ',')]
+    pub instances: Option<Vec<u32>>,
+    /// A share of the instances instead, in percent.
+    #[arg(long)]
+    pub instance_percent: Option<f64>,
+    /// Only this route (server-side request faults).
+    #[arg(long)]
+    pub route: Option<String>,
+    /// Client side: only calls from this service to --service.
+    #[arg(long)]
+    pub caller: Option<String>,
+    /// Share of requests affected, in percent (request faults).
+    #[arg(long)]
+    pub percent: Option<f64>,
+    /// latency: added delay; slow-body: how long the body takes.
+    #[arg(long)]
+    pub delay: Option<String>,
+    /// latency: ± uniform jitter.
+    #[arg(long)]
+    pub jitter: Option<String>,
+    /// error: the HTTP status (default 500).
+    #[arg(long)]
+    pub status: Option<u16>,
+    /// cpu: share of a core (0.05 to 1).
+    #[arg(long)]
+    pub share: Option<f64>,
+    /// memory, disk: megabytes per second.
+    #[arg(long)]
+    pub mb_per_s: Option<u64>,
+    /// memory: cap in megabytes.
+    #[arg(long)]
+    pub cap_mb: Option<u64>,
+    /// disk: file size in megabytes.
+    #[arg(long)]
+    pub size_mb: Option<u64>,
+    /// bad-version: the version (default: the service's first buggy one).
+    #[arg(long)]
+    pub version: Option<String>,
+    /// How long it lasts.
+    #[arg(long = "for", default_value = "10m")]
+    pub duration: String,
 }

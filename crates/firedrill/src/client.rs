@@ -141,6 +141,19 @@ impl LabClient {
         Ok(v)
     }
 
+    /// DELETE with the lab token; returns the `data` of a success answer.
+    pub async fn delete_authed(&self, path: &str) -> Result<Value> {
+        let token = datadir::read_token(&self.data_dir)?;
+        let resp = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        Self::decode(resp).await
+    }
+
     /// POST JSON with the lab token.
     pub async fn post(&self, path: &str, body: Value) -> Result<Value> {
         let token = datadir::read_token(&self.data_dir)?;

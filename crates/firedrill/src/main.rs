@@ -5,6 +5,7 @@ mod cli;
 mod client;
 mod cmd;
 mod datadir;
+mod guard;
 mod journal;
 mod monitoring;
 mod oncall;
@@ -70,6 +71,7 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         }
         Command::Page(c) => cmd::page::run(cli, c).await,
         Command::Ticket(c) => cmd::page::ticket(cli, c).await,
+        Command::Fault(c) => cmd::fault::run(cli, c).await,
         Command::Notifications => cmd::silence::notifications(cli).await,
         Command::Promql(c) => cmd::promql::run(cli, c).await,
         Command::Tsdb(c) => cmd::tsdb::run(cli, c).await,

@@ -8,9 +8,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
 use oncall::{Config, OnCall, SystemClock};
 
 /// Loads the on-call file (or the bundled example) before anything starts.
@@ -66,18 +63,9 @@ pub fn start(
             }
         }
     });
-    let writes = oncall::api::write_router(engine.clone()).route_layer(
-        middleware::from_fn_with_state(Arc::<str>::from(token), guard),
-    );
+    let writes = crate::guard::guarded(oncall::api::write_router(engine.clone()), token);
     Running {
         router: oncall::api::read_router(engine).merge(writes),
         ticker,
-    }
-}
-
-async fn guard(State(token): State<Arc<str>>, req: Request, next: Next) -> Response {
-    match lab::api::auth::check(req.headers(), &token) {
-        Ok(()) => next.run(req).await,
-        Err(e) => e.into_response(),
     }
 }

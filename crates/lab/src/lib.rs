@@ -2,6 +2,7 @@
 //! and load generator.
 pub mod api;
 pub mod events;
+pub mod faults;
 pub mod loadgen;
 pub mod placeholders;
 pub mod runtime;

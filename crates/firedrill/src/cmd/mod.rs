@@ -1,5 +1,6 @@
 //! One module per command (or family of commands).
 pub mod events;
+pub mod fault;
 pub mod instance;
 pub mod load;
 pub mod oncall;

@@ -144,10 +144,22 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let cp_metrics = Arc::new(ControlPlaneMetrics::new(&sup));
     let oncall = crate::oncall::start(oncall_cfg, &journal, &monitoring.router, &url, &token);
     let alert_journal = crate::journal::record_alerts(monitoring.rules.clone(), journal.clone());
+    let faults = chaos::FaultController::new(
+        sup.clone(),
+        journal.clone(),
+        token.clone(),
+        data_dir.clone(),
+    );
+    let fault_task = tokio::spawn(faults.clone().run());
     let router = lab_api
         .router()
         .merge(monitoring.router())
         .merge(oncall.router.clone())
+        .merge(chaos::faults::api::read_router(faults.clone()))
+        .merge(crate::guard::guarded(
+            chaos::faults::api::write_router(faults.clone()),
+            &token,
+        ))
         .merge(crate::journal::router(journal))
         .merge(metrics_router(loadgen.clone(), cp_metrics));
     let _ = router_tx.send(router);
@@ -171,6 +183,10 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     wait_for_stop(&shutdown).await;
     eprintln!("stopping the lab…");
     drop(loadgen);
+    fault_task.abort();
+    // Every fault ends before the instances stop: no paused process, no
+    // burning thread, no fill file outlives the lab.
+    faults.shutdown().await;
     oncall.ticker.abort();
     alert_journal.abort();
     sup.shutdown().await;

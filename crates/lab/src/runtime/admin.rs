@@ -93,3 +93,61 @@ pub async fn patch_config(
         Err(e) => reject(StatusCode::BAD_REQUEST, e),
     }
 }
+
+pub async fn list_faults(State(inst): State<Arc<Instance>>, headers: HeaderMap) -> Response {
+    if !authorized(&inst, &headers) {
+        return reject(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+    }
+    Json(json!({ "instance": inst.name, "faults": inst.faults.list() })).into_response()
+}
+
+pub async fn add_fault(
+    State(inst): State<Arc<Instance>>,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+) -> Response {
+    if !authorized(&inst, &headers) {
+        return reject(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+    }
+    let spec: crate::faults::FaultSpec = match serde_json::from_slice(&body) {
+        Ok(s) => s,
+        Err(e) => return reject(StatusCode::BAD_REQUEST, format!("not a fault: {e}")),
+    };
+    if let Some(to) = &spec.to
+        && !inst.downstreams.contains(to)
+    {
+        return reject(
+            StatusCode::BAD_REQUEST,
+            format!("{} does not call {to}", inst.service.name),
+        );
+    }
+    let id = spec.id.clone();
+    match inst.faults.add(spec) {
+        Ok(()) => {
+            inst.log
+                .write("warn", "fault injected", "", &[("fault", json!(id))]);
+            Json(json!({ "instance": inst.name, "faults": inst.faults.list() })).into_response()
+        }
+        Err(e) => reject(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+pub async fn clear_faults(State(inst): State<Arc<Instance>>, headers: HeaderMap) -> Response {
+    if !authorized(&inst, &headers) {
+        return reject(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+    }
+    let n = inst.faults.remove(None);
+    Json(json!({ "instance": inst.name, "cleared": n })).into_response()
+}
+
+pub async fn clear_fault(
+    State(inst): State<Arc<Instance>>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    if !authorized(&inst, &headers) {
+        return reject(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+    }
+    let n = inst.faults.remove(Some(&id));
+    Json(json!({ "instance": inst.name, "cleared": n })).into_response()
+}

@@ -9,6 +9,7 @@ use rand::RngExt;
 use serde_json::json;
 
 use super::balancer::Transition;
+use super::faults::Action;
 use super::state::Instance;
 use super::trace::{Span, TraceContext, new_span_id};
 use crate::topology::Call;
@@ -115,16 +116,8 @@ pub async fn perform(
         if let Some(b) = &body {
             req = req.body(b.clone());
         }
-        let result = match req.send().await {
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                match resp.bytes().await {
-                    Ok(b) => Ok((status, b)),
-                    Err(e) => Err(error_kind(&e)),
-                }
-            }
-            Err(e) => Err(error_kind(&e)),
-        };
+        let fault = inst.faults.on_call(&call.service);
+        let result = send(req, fault, timeout).await;
         let secs = started.elapsed().as_secs_f64();
         let (status, error) = match &result {
             Ok((s, _)) => {
@@ -184,6 +177,52 @@ pub async fn perform(
         );
     }
     out
+}
+
+/// Sends one attempt, through a client-side fault on this edge if any.
+async fn send(
+    req: reqwest::RequestBuilder,
+    fault: Option<Action>,
+    timeout: Duration,
+) -> Result<(u16, Bytes), &'static str> {
+    async fn plain(req: reqwest::RequestBuilder) -> Result<(u16, Bytes), &'static str> {
+        match req.send().await {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                match resp.bytes().await {
+                    Ok(b) => Ok((status, b)),
+                    Err(e) => Err(error_kind(&e)),
+                }
+            }
+            Err(e) => Err(error_kind(&e)),
+        }
+    }
+    match fault {
+        None => plain(req).await,
+        Some(Action::Error(s)) => Ok((s, Bytes::from_static(b"{\"error\":\"injected fault\"}"))),
+        Some(Action::Refuse) => Err("connection_refused"),
+        Some(Action::Blackhole) => {
+            tokio::time::sleep(timeout).await;
+            Err("timeout")
+        }
+        Some(Action::Delay(d)) | Some(Action::SlowBody(d)) if d >= timeout => {
+            tokio::time::sleep(timeout).await;
+            Err("timeout")
+        }
+        Some(Action::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            plain(req.timeout(timeout - d)).await
+        }
+        Some(Action::SlowBody(d)) => {
+            let r = plain(req).await;
+            tokio::time::sleep(d).await;
+            r
+        }
+        Some(Action::Reset) => {
+            let _ = plain(req).await;
+            Err("connection_error")
+        }
+    }
 }
 
 /// Passive health: failed calls count towards ejection, successes reset it.

@@ -14,6 +14,7 @@ use rand::RngExt;
 use serde_json::{Value, json};
 
 use super::calls::{self, CallOutcome};
+use super::faults::{self, Action};
 use super::render::{self, Part};
 use super::slack::{self, EventRequest};
 use super::state::{Instance, lock};
@@ -64,10 +65,19 @@ pub async fn serve(
     let start_us = chrono::Utc::now().timestamp_micros();
     let ep = &inst.service.endpoints[ep_index];
     let ctx = TraceContext::from_header(headers.get("traceparent").and_then(|v| v.to_str().ok()));
+    let fault = inst.faults.on_request(&ep.route);
+    if let Some(Action::Delay(d)) = &fault {
+        tokio::time::sleep(*d).await;
+    }
     let in_flight = inst.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
     inst.metrics.in_flight.inc();
     let limit = inst.config().concurrency_limit;
-    let answer = if limit > 0 && in_flight > limit {
+    let answer = if let Some(Action::Error(status)) = fault {
+        Answer::error(status, "injected fault")
+    } else if let Some(Action::Blackhole) = fault {
+        tokio::time::sleep(inst.faults.blackhole_for()).await;
+        Answer::error(503, "blackholed")
+    } else if limit > 0 && in_flight > limit {
         inst.metrics.rejected.inc();
         Answer::error(
             503,
@@ -114,11 +124,11 @@ pub async fn serve(
     }
     inst.log.write(level, "request", &ctx.trace_id, &fields);
 
-    let mut resp = (
-        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        answer.body,
-    )
-        .into_response();
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = match fault.and_then(|f| faults::body(f, answer.body.clone())) {
+        Some(body) => (status, body).into_response(),
+        None => (status, answer.body).into_response(),
+    };
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -49,6 +49,7 @@ pub struct Metrics {
     pub healthy_upstreams: Family<UpstreamLabels, Gauge>,
     pub leaked_bytes: Gauge,
     pub queue_depth: Gauge,
+    pub data_bytes: Gauge,
     registry: Registry,
 }
 
@@ -71,6 +72,7 @@ impl Metrics {
             healthy_upstreams: Family::default(),
             leaked_bytes: Gauge::default(),
             queue_depth: Gauge::default(),
+            data_bytes: Gauge::default(),
             registry: Registry::default(),
         };
         let mut r = Registry::default();
@@ -118,6 +120,11 @@ impl Metrics {
             "lab_queue_depth",
             "Jobs waiting in this instance's queue",
             m.queue_depth.clone(),
+        );
+        r.register(
+            "lab_instance_data_bytes",
+            "Bytes of this instance's files in the lab's data dir (request log, files it writes)",
+            m.data_bytes.clone(),
         );
         r.register_collector(Box::new(ProcessCollector));
         Arc::new(Metrics { registry: r, ..m })

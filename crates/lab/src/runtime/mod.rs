@@ -9,6 +9,7 @@ pub mod balancer;
 mod calls;
 pub mod config;
 mod discovery;
+pub mod faults;
 mod handler;
 mod log;
 mod metrics;
@@ -44,6 +45,7 @@ pub const RESERVED_ROUTES: &[&str] = &[
     "/healthz",
     "/readyz",
     "/admin/config",
+    "/admin/faults",
     "/traces/{id}",
 ];
 
@@ -152,6 +154,10 @@ fn build_instance(cfg: &RuntimeConfig) -> Result<Arc<Instance>, RuntimeError> {
         token: cfg.token.clone(),
         downstreams,
         ready: AtomicBool::new(false),
+        faults: Arc::new(faults::Faults::new(
+            cfg.data_dir.clone(),
+            format!("{}-{}", service.name, cfg.index),
+        )),
         profile,
         service,
     }))
@@ -228,11 +234,22 @@ fn router(inst: Arc<Instance>) -> Result<Router, RuntimeError> {
             get(admin::get_config).patch(admin::patch_config),
         )
         .route("/traces/{id}", get(trace_handler))
+        .route(
+            "/admin/faults",
+            get(admin::list_faults)
+                .post(admin::add_fault)
+                .delete(admin::clear_faults),
+        )
+        .route(
+            "/admin/faults/{id}",
+            axum::routing::delete(admin::clear_fault),
+        )
         .fallback(not_found)
         .with_state(inst))
 }
 
 async fn metrics_handler(State(inst): State<Arc<Instance>>) -> Response {
+    inst.metrics.data_bytes.set(inst.faults.data_bytes() as i64);
     (
         [(
             header::CONTENT_TYPE,
@@ -294,7 +311,13 @@ pub async fn run(
         )),
         tokio::spawn(discovery::health_checks(inst.clone())),
         tokio::spawn(background::run(inst.clone())),
+        tokio::spawn(faults::expire_loop(inst.faults.clone())),
     ];
+    let listener = faults::listener::RefusingListener::new(listener, inst.faults.refusing.clone())
+        .map_err(|source| RuntimeError::Listen {
+            addr: cfg.listen,
+            source,
+        })?;
     inst.log.write(
         "info",
         "instance started",
@@ -314,6 +337,7 @@ pub async fn run(
     for t in &tasks {
         t.abort();
     }
+    inst.faults.clear_all();
     inst.log.write("info", "instance stopping", "", &[]);
     match tokio::time::timeout(Duration::from_secs(5), server).await {
         Ok(Ok(Ok(()))) => Ok(()),

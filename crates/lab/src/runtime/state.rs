@@ -36,6 +36,8 @@ pub struct Instance {
     pub downstreams: Vec<String>,
     /// Set once the first registry answer arrived (or nothing is called).
     pub ready: AtomicBool,
+    /// Faults injected into this instance.
+    pub faults: Arc<super::faults::Faults>,
 }
 
 impl Instance {
