@@ -13,4 +13,7 @@ pub enum ChaosError {
     Apply(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// Talking to the control plane failed.
+    #[error("lab: {0}")]
+    Lab(String),
 }

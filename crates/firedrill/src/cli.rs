@@ -146,6 +146,9 @@ pub enum Command {
     /// Faults: inject one into the lab, list them, clear them.
     #[command(subcommand)]
     Fault(FaultCmd),
+    /// Chaos: critical-path analysis of the running lab.
+    #[command(subcommand)]
+    Chaos(ChaosCmd),
     /// Notifications sent to receivers, with their delivery state and errors.
     #[command(
         after_help = "Example:\n  firedrill notifications\n  firedrill notifications --output json"
@@ -717,4 +720,31 @@ pub struct FaultArgs {
     /// How long it lasts.
     #[arg(long = "for", default_value = "10m")]
     pub duration: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChaosCmd {
+    /// Take each service down in turn under load; print a journey × service
+    /// matrix (ok / degraded / broken) and every cell that contradicts the
+    /// topology's declared criticality.
+    #[command(
+        after_help = "Example:\n  firedrill chaos critical-path\n  firedrill chaos critical-path --services ad,recommendation,payment --window 10s --output json"
+    )]
+    CriticalPath {
+        /// Only these services (comma-separated; default: all).
+        #[arg(long, value_delimiter = ',')]
+        services: Vec<String>,
+        /// How long journeys are counted while a service is down.
+        #[arg(long, default_value = "6s", value_parser = parse_duration)]
+        window: std::time::Duration,
+        /// Wait after taking a service down before counting.
+        #[arg(long, default_value = "2s", value_parser = parse_duration)]
+        settle: std::time::Duration,
+        /// Wait after bringing it back before the next one.
+        #[arg(long, default_value = "3s", value_parser = parse_duration)]
+        recover: std::time::Duration,
+        /// Refuse to run longer than this.
+        #[arg(long, default_value = "15m", value_parser = parse_duration)]
+        max_time: std::time::Duration,
+    },
 }

@@ -30,6 +30,12 @@ impl LabClient {
         }
     }
 
+    /// The chaos crate's view of the same control plane (faults, PromQL).
+    pub fn control_plane(&self) -> Result<chaos::client::ControlPlane> {
+        let token = datadir::read_token(&self.data_dir)?;
+        Ok(chaos::client::ControlPlane::new(&self.base, &token))
+    }
+
     fn unreachable(&self, e: reqwest::Error) -> anyhow::Error {
         anyhow!(
             "cannot reach the lab at {}: {e}\nIs it running? Start one with `firedrill up` (or pass --url / --data-dir).",

@@ -27,7 +27,7 @@ impl From<ChaosError> for ApiError {
             ChaosError::OutsideLab(_) | ChaosError::Invalid(_) => StatusCode::BAD_REQUEST,
             ChaosError::NoFault(_) => StatusCode::NOT_FOUND,
             ChaosError::Apply(_) => StatusCode::BAD_GATEWAY,
-            ChaosError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ChaosError::Store(_) | ChaosError::Lab(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         ApiError(status, e.to_string())
     }

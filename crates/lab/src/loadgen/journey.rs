@@ -61,6 +61,7 @@ pub async fn run(
             Some(v)
         })
     };
+    let mut degraded = false;
     for (i, step) in journey.steps.iter().enumerate() {
         let Some(addr) = pick() else {
             ok = false;
@@ -80,6 +81,9 @@ pub async fn run(
         let status = match req.send().await {
             Ok(resp) => {
                 let status = resp.status().as_u16();
+                degraded |= resp
+                    .headers()
+                    .contains_key(crate::runtime::handler::DEGRADED_HEADER);
                 // Read the body as a browser would.
                 let _ = resp.bytes().await;
                 Some(status)
@@ -115,6 +119,14 @@ pub async fn run(
             outcome: if ok { "success" } else { "failure" }.into(),
         })
         .inc();
+    if ok && degraded {
+        metrics
+            .degraded
+            .get_or_create(&JourneyLabel {
+                journey: journey.name.clone(),
+            })
+            .inc();
+    }
     metrics
         .journey_duration
         .get_or_create(&JourneyLabel {

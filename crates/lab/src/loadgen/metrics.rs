@@ -38,6 +38,8 @@ fn latency_histogram() -> Histogram {
 #[derive(Debug)]
 pub struct LoadGenMetrics {
     pub journeys: Family<JourneyOutcome, Counter>,
+    /// Successful journeys that met a fallback on the way.
+    pub degraded: Family<JourneyLabel, Counter>,
     pub journey_duration: Family<JourneyLabel, Histogram, fn() -> Histogram>,
     pub requests: Family<StepLabels, Counter>,
     pub dropped: Counter,
@@ -49,6 +51,7 @@ pub struct LoadGenMetrics {
 impl Default for LoadGenMetrics {
     fn default() -> Self {
         let journeys = Family::<JourneyOutcome, Counter>::default();
+        let degraded = Family::<JourneyLabel, Counter>::default();
         let journey_duration =
             Family::<JourneyLabel, Histogram, fn() -> Histogram>::new_with_constructor(
                 latency_histogram,
@@ -62,6 +65,11 @@ impl Default for LoadGenMetrics {
             "loadgen_journeys",
             "User journeys finished, by journey and outcome (success or failure)",
             journeys.clone(),
+        );
+        registry.register(
+            "loadgen_journeys_degraded",
+            "Successful journeys in which a page came back degraded (a fallback stood in for a failed call)",
+            degraded.clone(),
         );
         registry.register(
             "loadgen_journey_duration_seconds",
@@ -90,6 +98,7 @@ impl Default for LoadGenMetrics {
         );
         LoadGenMetrics {
             journeys,
+            degraded,
             journey_duration,
             requests,
             dropped,

@@ -23,6 +23,8 @@ pub struct CallOutcome {
     /// or `http_<status>` for an error response.
     pub error: Option<String>,
     pub attempts: u32,
+    /// The answer came back marked degraded (a fallback downstream).
+    pub degraded: bool,
 }
 
 impl CallOutcome {
@@ -89,6 +91,7 @@ pub async fn perform(
         body: None,
         error: None,
         attempts: 0,
+        degraded: false,
     };
     for attempt in 0..=retries {
         if attempt > 0 {
@@ -120,7 +123,7 @@ pub async fn perform(
         let result = send(req, fault, timeout).await;
         let secs = started.elapsed().as_secs_f64();
         let (status, error) = match &result {
-            Ok((s, _)) => {
+            Ok((s, _, _)) => {
                 inst.metrics.observe_client(&call.service, Ok(*s), secs);
                 (Some(*s), (*s >= 400).then(|| format!("http_{s}")))
             }
@@ -151,7 +154,8 @@ pub async fn perform(
         );
         out.status = status;
         out.error = error;
-        if let Ok((_, b)) = result {
+        if let Ok((_, b, degraded)) = result {
+            out.degraded = degraded;
             out.body = Some(b);
         }
         let retryable = match out.status {
@@ -184,13 +188,14 @@ async fn send(
     req: reqwest::RequestBuilder,
     fault: Option<Action>,
     timeout: Duration,
-) -> Result<(u16, Bytes), &'static str> {
-    async fn plain(req: reqwest::RequestBuilder) -> Result<(u16, Bytes), &'static str> {
+) -> Result<(u16, Bytes, bool), &'static str> {
+    async fn plain(req: reqwest::RequestBuilder) -> Result<(u16, Bytes, bool), &'static str> {
         match req.send().await {
             Ok(resp) => {
                 let status = resp.status().as_u16();
+                let degraded = resp.headers().contains_key(super::handler::DEGRADED_HEADER);
                 match resp.bytes().await {
-                    Ok(b) => Ok((status, b)),
+                    Ok(b) => Ok((status, b, degraded)),
                     Err(e) => Err(error_kind(&e)),
                 }
             }
@@ -199,7 +204,11 @@ async fn send(
     }
     match fault {
         None => plain(req).await,
-        Some(Action::Error(s)) => Ok((s, Bytes::from_static(b"{\"error\":\"injected fault\"}"))),
+        Some(Action::Error(s)) => Ok((
+            s,
+            Bytes::from_static(b"{\"error\":\"injected fault\"}"),
+            false,
+        )),
         Some(Action::Refuse) => Err("connection_refused"),
         Some(Action::Blackhole) => {
             tokio::time::sleep(timeout).await;

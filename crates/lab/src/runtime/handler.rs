@@ -23,12 +23,17 @@ use super::work;
 use crate::placeholders;
 use crate::topology::{Call, Endpoint, Fallback, Handler};
 
+/// Set on a response that a fallback made incomplete (here or downstream).
+pub const DEGRADED_HEADER: &str = "x-firedrill-degraded";
+
 /// What the handler answers before the bookkeeping.
 struct Answer {
     status: u16,
     content_type: &'static str,
     body: String,
     error: Option<String>,
+    /// A fallback stood in for a failed call, here or downstream.
+    degraded: bool,
 }
 
 impl Answer {
@@ -44,6 +49,7 @@ impl Answer {
             content_type: "application/json",
             body: v.to_string(),
             error,
+            degraded: false,
         }
     }
 
@@ -125,6 +131,7 @@ pub async fn serve(
     inst.log.write(level, "request", &ctx.trace_id, &fields);
 
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let degraded = answer.degraded;
     let mut resp = match fault.and_then(|f| faults::body(f, answer.body.clone())) {
         Some(body) => (status, body).into_response(),
         None => (status, answer.body).into_response(),
@@ -139,6 +146,9 @@ pub async fn serve(
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.trace_id) {
         h.insert("x-trace-id", v);
+    }
+    if degraded {
+        h.insert(DEGRADED_HEADER, HeaderValue::from_static("1"));
     }
     resp
 }
@@ -244,12 +254,14 @@ async fn work_and_answer(
                     content_type: "application/json",
                     body: String::from_utf8_lossy(&j).into_owned(),
                     error: None,
+                    degraded: false,
                 },
                 None => Answer {
                     status: 204,
                     content_type: "application/json",
                     body: String::new(),
                     error: None,
+                    degraded: false,
                 },
             };
         }
@@ -260,8 +272,10 @@ async fn work_and_answer(
     let forward = (!body.is_empty()).then(|| body.clone());
     let outcomes = run_calls(inst, &ep.calls, ep.parallel_calls, &params, forward, ctx).await;
     let mut parts = Vec::new();
+    let mut degraded = false;
     for (call, outcome) in &outcomes {
         let Some(outcome) = outcome else { continue };
+        degraded |= outcome.degraded;
         if outcome.ok() {
             let content =
                 render::summarize(&call.service, outcome.body.as_deref().unwrap_or_default());
@@ -273,12 +287,15 @@ async fn work_and_answer(
             continue;
         }
         match (&call.fallback, call.critical) {
-            (Some(Fallback::Omit), false) => {}
-            (Some(Fallback::Static(v)), false) => parts.push(Part {
-                service: call.service.clone(),
-                content: v.clone(),
-                fallback: true,
-            }),
+            (Some(Fallback::Omit), false) => degraded = true,
+            (Some(Fallback::Static(v)), false) => {
+                degraded = true;
+                parts.push(Part {
+                    service: call.service.clone(),
+                    content: v.clone(),
+                    fallback: true,
+                })
+            }
             _ => {
                 let status = outcome.caller_status();
                 return Answer::error(
@@ -305,7 +322,9 @@ async fn work_and_answer(
             .map(|p| p.content.as_str())
             .collect::<Vec<_>>()
             .join("; ");
-        return Answer::json(200, slack::command_reply(&fields, &detail));
+        let mut a = Answer::json(200, slack::command_reply(&fields, &detail));
+        a.degraded = degraded;
+        return a;
     }
     if ep.content_type.starts_with("text/html") {
         Answer {
@@ -313,6 +332,7 @@ async fn work_and_answer(
             content_type: "text/html; charset=utf-8",
             body: render::html(inst, ep, path, &parts),
             error: None,
+            degraded,
         }
     } else {
         let extra = (ep.handler == Handler::SlackEvents).then(|| json!({ "ok": true }));
@@ -321,6 +341,7 @@ async fn work_and_answer(
             content_type: "application/json",
             body: render::json_body(inst, ep, path, &parts, extra),
             error: None,
+            degraded,
         }
     }
 }

@@ -10,7 +10,7 @@ mod calls;
 pub mod config;
 mod discovery;
 pub mod faults;
-mod handler;
+pub mod handler;
 mod log;
 mod metrics;
 pub mod procfs;
