@@ -72,6 +72,48 @@ impl ControlPlane {
         }
     }
 
+    /// A lab operation (`POST /api/lab/<op>`), as a rollback.
+    pub async fn lab_op(&self, op: &str, body: &Value) -> Result<Value, ChaosError> {
+        let r = self
+            .http
+            .post(format!("{}/api/lab/{op}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .map_err(err)?;
+        Self::data(r).await
+    }
+
+    /// Records an event in the lab's journal.
+    pub async fn record(
+        &self,
+        kind: &str,
+        subject: &str,
+        attributes: Value,
+    ) -> Result<(), ChaosError> {
+        let r = self
+            .http
+            .post(format!("{}/api/events", self.base))
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({"kind": kind, "subject": subject, "attributes": attributes}))
+            .send()
+            .await
+            .map_err(err)?;
+        Self::data(r).await.map(|_| ())
+    }
+
+    /// One number from a PromQL query: the first series' value (NaN when
+    /// the query returns nothing).
+    pub async fn value(&self, expr: &str) -> Result<f64, ChaosError> {
+        Ok(self
+            .query(expr)
+            .await?
+            .first()
+            .map(|(_, v)| *v)
+            .unwrap_or(f64::NAN))
+    }
+
     pub async fn topology(&self) -> Result<Topology, ChaosError> {
         let r = self
             .http

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod critical;
 pub mod error;
+pub mod experiment;
 pub mod faults;
 
 pub use error::ChaosError;

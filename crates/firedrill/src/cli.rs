@@ -149,6 +149,9 @@ pub enum Command {
     /// Chaos: critical-path analysis of the running lab.
     #[command(subcommand)]
     Chaos(ChaosCmd),
+    /// Chaos experiments: hypothesis, steady state, faults, halt, verdict.
+    #[command(subcommand)]
+    Experiment(ExperimentCmd),
     /// Notifications sent to receivers, with their delivery state and errors.
     #[command(
         after_help = "Example:\n  firedrill notifications\n  firedrill notifications --output json"
@@ -747,4 +750,22 @@ pub enum ChaosCmd {
         #[arg(long, default_value = "15m", value_parser = parse_duration)]
         max_time: std::time::Duration,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExperimentCmd {
+    /// Run an experiment (a bundled name or a file) against the running lab.
+    #[command(
+        after_help = "Example:\n  firedrill experiment run ad-outage\n  firedrill experiment run experiments/my-test.yaml --output json\n\nExit status: 0 held, 3 did not hold, 4 halted, 5 no steady state to start from."
+    )]
+    Run { experiment: String },
+    /// Check an experiment file: every mistake with file:line:column.
+    #[command(after_help = "Example:\n  firedrill experiment validate experiments/my-test.yaml")]
+    Validate { experiment: String },
+    /// The bundled experiments.
+    #[command(after_help = "Example:\n  firedrill experiment list")]
+    List,
+    /// Print a bundled experiment's YAML (a starting point for your own).
+    #[command(after_help = "Example:\n  firedrill experiment show ad-outage > mine.yaml")]
+    Show { name: String },
 }

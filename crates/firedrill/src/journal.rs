@@ -64,6 +64,42 @@ struct Params {
     limit: Option<i64>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewEvent {
+    kind: String,
+    subject: String,
+    #[serde(default)]
+    attributes: serde_json::Value,
+}
+
+/// `POST /api/events`: tools outside the control plane (experiments run
+/// from the CLI) record what they do. Guarded by the lab token.
+pub fn write_router(journal: Journal) -> Router {
+    Router::new()
+        .route(
+            "/api/events",
+            axum::routing::post(|State(j): State<Arc<Journal>>, axum::Json(e): axum::Json<NewEvent>| async move {
+                let valid = e.kind.split('.').count() >= 2
+                    && e.kind.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+                if !valid {
+                    return (
+                        axum::http::StatusCode::BAD_REQUEST,
+                        axum::Json(json!({"status": "error", "error": format!("kind {:?} is not dotted lowercase (e.g. experiment.started)", e.kind)})),
+                    );
+                }
+                match j.append(&e.kind, "cli", &e.subject, e.attributes).await {
+                    Ok(ev) => (axum::http::StatusCode::OK, axum::Json(json!({"status": "success", "data": ev}))),
+                    Err(err) => (
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        axum::Json(json!({"status": "error", "error": err.to_string()})),
+                    ),
+                }
+            }),
+        )
+        .with_state(Arc::new(journal))
+}
+
 pub fn router(journal: Journal) -> Router {
     let j = Arc::new(journal);
     Router::new()

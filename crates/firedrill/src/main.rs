@@ -73,6 +73,7 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Ticket(c) => cmd::page::ticket(cli, c).await,
         Command::Fault(c) => cmd::fault::run(cli, c).await,
         Command::Chaos(c) => cmd::chaos::run(cli, c).await,
+        Command::Experiment(c) => cmd::chaos::experiment(cli, c).await,
         Command::Notifications => cmd::silence::notifications(cli).await,
         Command::Promql(c) => cmd::promql::run(cli, c).await,
         Command::Tsdb(c) => cmd::tsdb::run(cli, c).await,

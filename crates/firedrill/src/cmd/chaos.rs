@@ -1,8 +1,8 @@
-//! `firedrill chaos critical-path`.
+//! `firedrill chaos critical-path` and `firedrill experiment run|validate|list|show`.
 
 use anyhow::Result;
 
-use crate::cli::{ChaosCmd, Cli, Output};
+use crate::cli::{ChaosCmd, Cli, ExperimentCmd, Output};
 use crate::client::LabClient;
 use crate::output;
 
@@ -69,4 +69,65 @@ fn progress_bar() -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+pub async fn experiment(cli: &Cli, cmd: &ExperimentCmd) -> Result<()> {
+    match cmd {
+        ExperimentCmd::List => {
+            let rows: Vec<Vec<String>> = chaos::experiment::BUNDLED
+                .iter()
+                .filter_map(|(n, _)| chaos::experiment::resolve(n).ok().map(|x| (n, x)))
+                .map(|(n, x)| vec![n.to_string(), x.topology, x.title])
+                .collect();
+            let v = serde_json::to_value(&rows)?;
+            output::emit(cli.output, &v, || {
+                output::table(&["NAME", "LAB", "TITLE"], &rows)
+            });
+        }
+        ExperimentCmd::Show { name } => {
+            let Some((_, text)) = chaos::experiment::BUNDLED.iter().find(|(n, _)| n == name) else {
+                anyhow::bail!("no bundled experiment {name:?}: see `firedrill experiment list`");
+            };
+            print!("{text}");
+        }
+        ExperimentCmd::Validate { experiment } => {
+            let x = chaos::experiment::resolve(experiment)?;
+            let v = serde_json::to_value(&x)?;
+            output::emit(cli.output, &v, || {
+                println!(
+                    "{experiment}: ok ({} probes, {} faults over {:.0}s, {} halt conditions) for the {} lab",
+                    x.steady_state.len(),
+                    x.method.len(),
+                    x.method_duration().as_secs_f64(),
+                    x.halt.len(),
+                    x.topology
+                )
+            });
+        }
+        ExperimentCmd::Run { experiment } => {
+            let x = chaos::experiment::resolve(experiment)?;
+            let cp = LabClient::new(cli).control_plane()?;
+            let spinner = crate::progress::Spinner::new(&format!("{}: starting", x.title));
+            let stop = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            let report = chaos::experiment::run(&cp, &x, stop, |what| spinner.set(what)).await;
+            spinner.done("experiment finished");
+            let report = report?;
+            match cli.output {
+                Output::Json => output::json(&serde_json::to_value(&report)?),
+                Output::Text => print!("{}", chaos::experiment::render(&report)),
+            }
+            let code = match report.verdict {
+                chaos::experiment::Verdict::Held => 0,
+                chaos::experiment::Verdict::Deviated => 3,
+                chaos::experiment::Verdict::Halted => 4,
+                chaos::experiment::Verdict::NotRun => 5,
+            };
+            if code != 0 {
+                std::process::exit(code);
+            }
+        }
+    }
+    Ok(())
 }

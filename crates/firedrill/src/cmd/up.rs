@@ -160,6 +160,10 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
             chaos::faults::api::write_router(faults.clone()),
             &token,
         ))
+        .merge(crate::guard::guarded(
+            crate::journal::write_router(journal.clone()),
+            &token,
+        ))
         .merge(crate::journal::router(journal))
         .merge(metrics_router(loadgen.clone(), cp_metrics));
     let _ = router_tx.send(router);

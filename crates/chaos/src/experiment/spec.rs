@@ -1,0 +1,466 @@
+//! Experiment files (in the spirit of Chaos Toolkit): title, hypothesis,
+//! steady-state probes with tolerances, a method of timed faults, halt
+//! conditions, rollbacks. Loaded with file:line:column for every mistake;
+//! faults are checked against the named topology.
+
+use std::path::Path;
+use std::time::Duration;
+
+use lab::topology::duration::parse_duration;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned as S;
+
+use crate::faults::InjectRequest;
+
+/// One mistake in an experiment file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.column, self.field, self.message
+        )
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", .problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
+pub struct SpecError {
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    title: S<String>,
+    #[serde(default)]
+    description: String,
+    topology: S<String>,
+    hypothesis: S<String>,
+    steady_state: S<Vec<S<RawProbe>>>,
+    method: S<Vec<S<RawStep>>>,
+    #[serde(default)]
+    halt: Vec<S<RawProbe>>,
+    #[serde(default)]
+    rollbacks: Vec<S<RawRollback>>,
+    #[serde(default)]
+    settings: RawSettings,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProbe {
+    name: S<String>,
+    #[serde(default)]
+    query: Option<S<String>>,
+    /// An SLO of the lab by name: its current burn rate.
+    #[serde(default)]
+    slo_burn: Option<S<String>>,
+    #[serde(default)]
+    min: Option<f64>,
+    #[serde(default)]
+    max: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    #[serde(default)]
+    name: Option<String>,
+    fault: S<InjectRequest>,
+    #[serde(default)]
+    after: Option<S<String>>,
+    #[serde(rename = "for")]
+    for_: S<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRollback {
+    /// A lab operation: `POST /api/lab/<op>` with this body.
+    lab: S<String>,
+    #[serde(default)]
+    body: serde_json::Value,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    #[serde(default)]
+    interval: Option<S<String>>,
+    #[serde(default)]
+    recovery: Option<S<String>>,
+    #[serde(default)]
+    warmup: Option<S<String>>,
+}
+
+/// A condition on one number: within [min, max].
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    pub name: String,
+    /// The PromQL evaluated (an SLO probe's burn-rate query).
+    pub query: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Probe {
+    pub fn within(&self, v: f64) -> bool {
+        !v.is_nan() && self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m)
+    }
+
+    pub fn tolerance(&self) -> String {
+        match (self.min, self.max) {
+            (Some(a), Some(b)) => format!("{a} ≤ x ≤ {b}"),
+            (Some(a), None) => format!("≥ {a}"),
+            (None, Some(b)) => format!("≤ {b}"),
+            (None, None) => "any".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub name: String,
+    pub fault: InjectRequest,
+    pub after: Duration,
+    pub duration: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rollback {
+    pub op: String,
+    pub body: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Experiment {
+    pub title: String,
+    pub description: String,
+    pub topology: String,
+    pub hypothesis: String,
+    pub steady_state: Vec<Probe>,
+    pub method: Vec<Step>,
+    pub halt: Vec<Probe>,
+    pub rollbacks: Vec<Rollback>,
+    /// How often halt conditions are checked.
+    pub interval: Duration,
+    /// Wait after the rollback before the steady state is checked again.
+    pub recovery: Duration,
+    /// Wait after the last fault starts before the "during" check
+    /// (default: the end of the method).
+    pub warmup: Option<Duration>,
+}
+
+impl Experiment {
+    /// When the method ends: the last fault's end.
+    pub fn method_duration(&self) -> Duration {
+        self.method
+            .iter()
+            .map(|s| s.after + s.duration)
+            .max()
+            .unwrap_or_default()
+    }
+}
+
+/// The experiments bundled with firedrill, by name.
+pub const BUNDLED: &[(&str, &str)] = &[
+    (
+        "ad-outage",
+        include_str!("../../experiments/ad-outage.yaml"),
+    ),
+    (
+        "recommendation-latency",
+        include_str!("../../experiments/recommendation-latency.yaml"),
+    ),
+    (
+        "payment-outage",
+        include_str!("../../experiments/payment-outage.yaml"),
+    ),
+    (
+        "catalog-bad-release",
+        include_str!("../../experiments/catalog-bad-release.yaml"),
+    ),
+    (
+        "weather-api-blackhole",
+        include_str!("../../experiments/weather-api-blackhole.yaml"),
+    ),
+    (
+        "datastore-slow",
+        include_str!("../../experiments/datastore-slow.yaml"),
+    ),
+    (
+        "router-cpu-burn",
+        include_str!("../../experiments/router-cpu-burn.yaml"),
+    ),
+];
+
+struct Check {
+    file: String,
+    problems: Vec<Problem>,
+}
+
+impl Check {
+    fn at<T>(&mut self, s: &S<T>, field: &str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            file: self.file.clone(),
+            line: s.referenced.line(),
+            column: s.referenced.column(),
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    fn dur(&mut self, s: &Option<S<String>>, field: &str, default: Duration) -> Duration {
+        match s {
+            None => default,
+            Some(v) => parse_duration(&v.value).unwrap_or_else(|e| {
+                self.at(v, field, e);
+                default
+            }),
+        }
+    }
+
+    fn probe(&mut self, p: &S<RawProbe>, field: &str) -> Option<Probe> {
+        let r = &p.value;
+        let query = match (&r.query, &r.slo_burn) {
+            (Some(q), None) => {
+                if let Err(e) = promql_check(&q.value) {
+                    self.at(q, &format!("{field}.query"), e);
+                }
+                q.value.clone()
+            }
+            (None, Some(slo)) => format!(
+                "max(slo:current_burn_rate:ratio{{sloth_slo=\"{}\"}})",
+                slo.value.replace('"', "")
+            ),
+            _ => {
+                self.at(
+                    p,
+                    field,
+                    "a probe has either `query` (PromQL) or `slo_burn` (an SLO's name)",
+                );
+                return None;
+            }
+        };
+        if r.min.is_none() && r.max.is_none() {
+            self.at(p, field, "a probe needs a tolerance: `min`, `max` or both");
+        }
+        if let (Some(a), Some(b)) = (r.min, r.max)
+            && a > b
+        {
+            self.at(p, field, format!("min {a} is above max {b}"));
+        }
+        Some(Probe {
+            name: r.name.value.clone(),
+            query,
+            min: r.min,
+            max: r.max,
+        })
+    }
+}
+
+/// A light syntax check; the engine has the last word at run time.
+fn promql_check(q: &str) -> Result<(), String> {
+    if q.trim().is_empty() {
+        return Err("empty query".into());
+    }
+    let (mut round, mut curly, mut square) = (0i32, 0i32, 0i32);
+    for c in q.chars() {
+        match c {
+            '(' => round += 1,
+            ')' => round -= 1,
+            '{' => curly += 1,
+            '}' => curly -= 1,
+            '[' => square += 1,
+            ']' => square -= 1,
+            _ => {}
+        }
+        if round < 0 || curly < 0 || square < 0 {
+            return Err(format!("unbalanced brackets in {q:?}"));
+        }
+    }
+    if round != 0 || curly != 0 || square != 0 {
+        return Err(format!("unbalanced brackets in {q:?}"));
+    }
+    Ok(())
+}
+
+/// Parses and checks an experiment; faults are planned against the
+/// experiment's topology (bundled name or file) so mistakes show now.
+pub fn parse(text: &str, file: &str) -> Result<Experiment, SpecError> {
+    let raw: Raw = serde_saphyr::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        SpecError {
+            problems: vec![Problem {
+                file: file.into(),
+                line,
+                column,
+                field: "yaml".into(),
+                message: e.to_string().lines().next().unwrap_or("").to_string(),
+            }],
+        }
+    })?;
+    let mut c = Check {
+        file: file.into(),
+        problems: Vec::new(),
+    };
+    let topo = match lab::topology::resolve(&raw.topology.value) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            c.at(&raw.topology, "topology", format!("cannot load: {e}"));
+            None
+        }
+    };
+    if raw.steady_state.value.is_empty() {
+        c.at(
+            &raw.steady_state,
+            "steady_state",
+            "name at least one probe: the hypothesis must be measurable",
+        );
+    }
+    let steady_state = raw
+        .steady_state
+        .value
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| c.probe(p, &format!("steady_state[{i}]")))
+        .collect();
+    let halt = raw
+        .halt
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| c.probe(p, &format!("halt[{i}]")))
+        .collect();
+    if raw.method.value.is_empty() {
+        c.at(
+            &raw.method,
+            "method",
+            "the method injects at least one fault",
+        );
+    }
+    let mut method = Vec::new();
+    for (i, s) in raw.method.value.iter().enumerate() {
+        let f = format!("method[{i}]");
+        let after = c.dur(&s.value.after, &format!("{f}.after"), Duration::ZERO);
+        let duration = c.dur(
+            &Some(s.value.for_.clone()),
+            &format!("{f}.for"),
+            Duration::from_secs(30),
+        );
+        let valid = !duration.is_zero() && duration <= Duration::from_secs(3600);
+        if !valid {
+            c.at(
+                &s.value.for_,
+                &format!("{f}.for"),
+                "a fault lasts from 1s to 1h",
+            );
+        }
+        let mut fault = s.value.fault.value.clone();
+        if fault.duration.is_some() {
+            c.at(
+                &s.value.fault,
+                &format!("{f}.fault.for"),
+                "give the duration as the step's `for`",
+            );
+        }
+        fault.duration = Some(format!("{}ms", duration.as_millis()));
+        if let Some(t) = &topo
+            && valid
+            && let Err(e) = fault.plan(t)
+        {
+            c.at(&s.value.fault, &format!("{f}.fault"), e.to_string());
+        }
+        method.push(Step {
+            name: s
+                .value
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{} on {}", fault.kind, fault.service)),
+            fault,
+            after,
+            duration,
+        });
+    }
+    let mut rollbacks = Vec::new();
+    for (i, r) in raw.rollbacks.iter().enumerate() {
+        let op = r.value.lab.value.trim_start_matches('/').to_string();
+        if !["restart", "scale", "drain", "rollback", "deploy", "config"].contains(&op.as_str()) {
+            c.at(&r.value.lab, &format!("rollbacks[{i}].lab"), format!("{op:?} is not a lab operation (restart, scale, drain, rollback, deploy, config)"));
+        }
+        rollbacks.push(Rollback {
+            op,
+            body: r.value.body.clone(),
+        });
+    }
+    let interval = c.dur(
+        &raw.settings.interval,
+        "settings.interval",
+        Duration::from_secs(1),
+    );
+    let recovery = c.dur(
+        &raw.settings.recovery,
+        "settings.recovery",
+        Duration::from_secs(15),
+    );
+    let warmup = raw
+        .settings
+        .warmup
+        .as_ref()
+        .map(|w| c.dur(&Some(w.clone()), "settings.warmup", Duration::ZERO));
+    if !c.problems.is_empty() {
+        c.problems.sort_by_key(|p| (p.line, p.column));
+        return Err(SpecError {
+            problems: c.problems,
+        });
+    }
+    Ok(Experiment {
+        title: raw.title.value,
+        description: raw.description,
+        topology: raw.topology.value,
+        hypothesis: raw.hypothesis.value,
+        steady_state,
+        method,
+        halt,
+        rollbacks,
+        interval: interval.max(Duration::from_millis(200)),
+        recovery,
+        warmup,
+    })
+}
+
+/// A bundled experiment by name, else a file.
+pub fn resolve(name_or_path: &str) -> Result<Experiment, SpecError> {
+    if let Some((n, text)) = BUNDLED.iter().find(|(n, _)| *n == name_or_path) {
+        return parse(text, &format!("experiments/{n}.yaml"));
+    }
+    let text = std::fs::read_to_string(Path::new(name_or_path)).map_err(|e| SpecError {
+        problems: vec![Problem {
+            file: name_or_path.into(),
+            line: 0,
+            column: 0,
+            field: String::new(),
+            message: format!(
+                "cannot read ({e}); bundled experiments: {}",
+                BUNDLED
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }],
+    })?;
+    parse(&text, name_or_path)
+}
