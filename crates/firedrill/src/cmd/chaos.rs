@@ -26,13 +26,18 @@ pub async fn run(cli: &Cli, cmd: &ChaosCmd) -> Result<()> {
             };
             let bar = progress_bar();
             let m = chaos::critical::run(&cp, &opts, |done, total, what| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-                bar.set_message(if what == "baseline" || what == "done" {
+                let msg = if what == "baseline" || what == "done" {
                     what.to_string()
                 } else {
                     format!("{what} down")
-                });
+                };
+                if bar.is_hidden() {
+                    // Not a terminal: one line per step on stderr.
+                    eprintln!("[{done}/{total}] {msg}");
+                }
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+                bar.set_message(msg);
             })
             .await;
             bar.finish_and_clear();
