@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::matcher::{Matcher, Op};
-use crate::rules::file::{Problem, RuleFileError, parse_duration};
+use crate::rules::file::{Problem, RuleFileError, parse_duration, yaml_error};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -283,21 +283,7 @@ impl Ctx {
 
 /// Parses a routing config; every problem is reported.
 pub fn parse_config(text: &str, file: &str) -> Result<Config, RuleFileError> {
-    let raw: RawConfig = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
-        RuleFileError {
-            problems: vec![Problem {
-                file: file.into(),
-                line,
-                column,
-                field: "yaml".into(),
-                message: e.to_string().lines().next().unwrap_or("").to_string(),
-            }],
-        }
-    })?;
+    let raw: RawConfig = serde_saphyr::from_str(text).map_err(|e| yaml_error(file, e))?;
     let _ = (&raw.global, &raw.templates);
     let mut ctx = Ctx {
         file: file.into(),

@@ -143,6 +143,23 @@ fn valid_label_name(s: &str) -> bool {
             .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()))
 }
 
+/// A YAML or shape error of serde-saphyr as a problem with its position.
+pub fn yaml_error(file: &str, e: serde_saphyr::Error) -> RuleFileError {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((0, 0));
+    RuleFileError {
+        problems: vec![Problem {
+            file: file.into(),
+            line,
+            column,
+            field: "yaml".into(),
+            message: e.to_string().lines().next().unwrap_or("").to_string(),
+        }],
+    }
+}
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if s.trim() == "0" {
         return Ok(Duration::ZERO);
@@ -183,23 +200,7 @@ impl Checker {
 
 /// Parses rule file text; `file` names it in errors.
 pub fn parse_rules(text: &str, file: &str) -> Result<Vec<RuleGroup>, RuleFileError> {
-    let raw: RawFile = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
-        let msg = e.to_string();
-        let msg = msg.lines().next().unwrap_or("").to_string();
-        RuleFileError {
-            problems: vec![Problem {
-                file: file.to_string(),
-                line,
-                column,
-                field: "yaml".into(),
-                message: msg,
-            }],
-        }
-    })?;
+    let raw: RawFile = serde_saphyr::from_str(text).map_err(|e| yaml_error(file, e))?;
     let mut c = Checker {
         file: file.to_string(),
         problems: Vec::new(),

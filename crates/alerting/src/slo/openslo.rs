@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::spec::{AlertSpec, Sli, Slo, camel};
-use crate::rules::file::{Problem, RuleFileError};
+use crate::rules::file::{Problem, RuleFileError, yaml_error};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -129,21 +129,7 @@ fn query(s: &Source, file: &str) -> Result<String, RuleFileError> {
 }
 
 pub fn parse(text: &str, file: &str) -> Result<Vec<Slo>, RuleFileError> {
-    let doc: Doc = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
-        RuleFileError {
-            problems: vec![Problem {
-                file: file.into(),
-                line,
-                column,
-                field: "yaml".into(),
-                message: e.to_string().lines().next().unwrap_or("").to_string(),
-            }],
-        }
-    })?;
+    let doc: Doc = serde_saphyr::from_str(text).map_err(|e| yaml_error(file, e))?;
     if doc.api_version != "openslo/v1" || doc.kind != "SLO" {
         return Err(err(
             file,

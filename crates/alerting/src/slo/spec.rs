@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use crate::rules::file::{Problem, RuleFileError};
+use crate::rules::file::{Problem, RuleFileError, yaml_error};
 
 /// How the SLI is measured.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,22 +143,6 @@ impl Errs {
             field: field.into(),
             message: msg.into(),
         });
-    }
-}
-
-fn yaml_error(file: &str, e: serde_saphyr::Error) -> RuleFileError {
-    let (line, column) = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((0, 0));
-    RuleFileError {
-        problems: vec![Problem {
-            file: file.into(),
-            line,
-            column,
-            field: "yaml".into(),
-            message: e.to_string().lines().next().unwrap_or("").to_string(),
-        }],
     }
 }
 

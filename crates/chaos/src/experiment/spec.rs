@@ -12,25 +12,7 @@ use serde_saphyr::Spanned as S;
 
 use crate::faults::InjectRequest;
 
-/// One mistake in an experiment file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Problem {
-    pub file: String,
-    pub line: u64,
-    pub column: u64,
-    pub field: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}: {}",
-            self.file, self.line, self.column, self.field, self.message
-        )
-    }
-}
+pub use lab::topology::Problem;
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}", .problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
@@ -211,13 +193,13 @@ struct Check {
 
 impl Check {
     fn at<T>(&mut self, s: &S<T>, field: &str, message: impl Into<String>) {
-        self.problems.push(Problem {
-            file: self.file.clone(),
-            line: s.referenced.line(),
-            column: s.referenced.column(),
-            field: field.into(),
-            message: message.into(),
-        });
+        self.problems.push(Problem::new(
+            self.file.clone(),
+            s.referenced.line() as usize,
+            s.referenced.column() as usize,
+            field,
+            message,
+        ));
     }
 
     fn dur(&mut self, s: &Option<S<String>>, field: &str, default: Duration) -> Duration {
@@ -298,20 +280,8 @@ fn promql_check(q: &str) -> Result<(), String> {
 /// Parses and checks an experiment; faults are planned against the
 /// experiment's topology (bundled name or file) so mistakes show now.
 pub fn parse(text: &str, file: &str) -> Result<Experiment, SpecError> {
-    let raw: Raw = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
-        SpecError {
-            problems: vec![Problem {
-                file: file.into(),
-                line,
-                column,
-                field: "yaml".into(),
-                message: e.to_string().lines().next().unwrap_or("").to_string(),
-            }],
-        }
+    let raw: Raw = serde_saphyr::from_str(text).map_err(|e| SpecError {
+        problems: vec![lab::topology::loader::parse_problem(text, file, &e)],
     })?;
     let mut c = Check {
         file: file.into(),

@@ -75,7 +75,7 @@ fn humane(message: &str) -> String {
 }
 
 /// A YAML or shape error as a problem, naming the field it points at.
-fn parse_problem(text: &str, file: &str, e: &serde_saphyr::Error) -> Problem {
+pub fn parse_problem(text: &str, file: &str, e: &serde_saphyr::Error) -> Problem {
     let loc = e.location();
     let (line, column) = loc.map(|l| (l.line(), l.column())).unwrap_or((0, 0));
     let mut message = e.without_snippet().to_string();

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use alerting::rules::file::parse_duration;
+use alerting::rules::file::{parse_duration, yaml_error};
 use alerting::rules::{Problem, RuleFileError};
 use chrono::{NaiveDateTime, NaiveTime, Weekday};
 use chrono_tz::Tz;
@@ -341,21 +341,7 @@ fn weekday(s: &str) -> Option<Weekday> {
 
 /// Parses and validates on-call YAML; `file` names it in problems.
 pub fn parse(text: &str, file: &str) -> Result<Config, RuleFileError> {
-    let raw: Raw = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
-        RuleFileError {
-            problems: vec![Problem {
-                file: file.into(),
-                line,
-                column,
-                field: "yaml".into(),
-                message: e.to_string().lines().next().unwrap_or("").to_string(),
-            }],
-        }
-    })?;
+    let raw: Raw = serde_saphyr::from_str(text).map_err(|e| yaml_error(file, e))?;
     let mut c = Check {
         file: file.to_string(),
         problems: Vec::new(),
