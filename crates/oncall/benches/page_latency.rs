@@ -122,22 +122,12 @@ fn main() {
         )
         .await;
         if let Ok(base) = std::env::var("FIREDRILL_TEST_POSTGRES_URL") {
-            let admin = Db::open(&base).await.expect("postgres");
             let name = format!("firedrill_bench_pages_{}", std::process::id());
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                .execute(&admin.pool)
+            let url = store::db::fresh_postgres(&base, &name)
                 .await
-                .expect("drop");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&admin.pool)
-                .await
-                .expect("create");
-            let url = format!("{}/{name}", &base[..base.rfind('/').expect("url")]);
+                .expect("postgres");
             run("PostgreSQL", &url, &hook, &mut rx, &dir.path().join("b")).await;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                .execute(&admin.pool)
-                .await
-                .ok();
+            store::db::drop_postgres(&base, &name).await;
         } else {
             eprintln!("PostgreSQL skipped: set FIREDRILL_TEST_POSTGRES_URL");
         }

@@ -131,27 +131,29 @@ async fn people(State(o): Api) -> ApiResult {
     )
 }
 
-async fn handoff(State(o): Api, Query(q): Query<Range>) -> ApiResult {
-    let now = o.now();
-    let from = q.from.unwrap_or(now - Duration::days(1));
-    let (from, to) = Range {
-        from: Some(from),
-        to: Some(q.to.unwrap_or(now)),
-        ..Default::default()
+impl Range {
+    /// A report's range: `[from, to)`, by default the `default` up to now.
+    fn past(
+        &self,
+        now: DateTime<Utc>,
+        default: Duration,
+    ) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+        Range {
+            from: Some(self.from.unwrap_or(now - default)),
+            to: Some(self.to.unwrap_or(now)),
+            ..Default::default()
+        }
+        .bounds(now, default)
     }
-    .bounds(now, Duration::days(1))?;
+}
+
+async fn handoff(State(o): Api, Query(q): Query<Range>) -> ApiResult {
+    let (from, to) = q.past(o.now(), Duration::days(1))?;
     ok(o.handoff(from, to).await?)
 }
 
 async fn load(State(o): Api, Query(q): Query<Range>) -> ApiResult {
-    let now = o.now();
-    let from = q.from.unwrap_or(now - Duration::days(7));
-    let (from, to) = Range {
-        from: Some(from),
-        to: Some(q.to.unwrap_or(now)),
-        ..Default::default()
-    }
-    .bounds(now, Duration::days(7))?;
+    let (from, to) = q.past(o.now(), Duration::days(7))?;
     ok(o.load(from, to).await?)
 }
 

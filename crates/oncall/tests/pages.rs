@@ -120,14 +120,9 @@ async fn rigs() -> Vec<Rig> {
     out.push(rig_at(&url, Arc::new(ManualClock::new(t0())), Some(dir)).await);
     if let Ok(pg) = std::env::var("FIREDRILL_TEST_POSTGRES_URL") {
         let name = format!("firedrill_oncall_{}_{}", std::process::id(), rand_suffix());
-        let admin = Db::open(&pg)
+        let url = store::db::fresh_postgres(&pg, &name)
             .await
             .expect("PostgreSQL from FIREDRILL_TEST_POSTGRES_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin.pool)
-            .await
-            .unwrap();
-        let url = format!("{}/{name}", &pg[..pg.rfind('/').unwrap()]);
         out.push(rig_at(&url, Arc::new(ManualClock::new(t0())), None).await);
     } else if std::env::var("CI").is_ok() {
         panic!("CI must run the on-call tests against PostgreSQL: set FIREDRILL_TEST_POSTGRES_URL");
@@ -145,11 +140,7 @@ async fn done(rigs: Vec<Rig>) {
             && let Ok(pg) = std::env::var("FIREDRILL_TEST_POSTGRES_URL")
             && let Some(name) = r.url.rsplit('/').next()
         {
-            let admin = Db::open(&pg).await.expect("PostgreSQL");
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                .execute(&admin.pool)
-                .await;
-            admin.close().await;
+            store::db::drop_postgres(&pg, name).await;
         }
     }
 }

@@ -55,17 +55,10 @@ fn main() {
         )];
         match std::env::var("FIREDRILL_TEST_POSTGRES_URL") {
             Ok(base) => {
-                let admin = Db::open(&base).await.expect("postgres");
                 let name = format!("firedrill_bench_{}", std::process::id());
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                    .execute(&admin.pool)
+                let url = store::db::fresh_postgres(&base, &name)
                     .await
-                    .expect("drop");
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&admin.pool)
-                    .await
-                    .expect("create");
-                let url = format!("{}/{name}", &base[..base.rfind('/').expect("url")]);
+                    .expect("postgres");
                 backends.push((
                     "PostgreSQL 15 (loopback)",
                     Journal::new(Db::open(&url).await.expect("postgres db")),
@@ -96,11 +89,7 @@ fn main() {
             j.db().close().await;
         }
         if let Some((base, name)) = pg_bench_db {
-            let admin = Db::open(&base).await.expect("postgres");
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                .execute(&admin.pool)
-                .await
-                .ok();
+            store::db::drop_postgres(&base, &name).await;
         }
     });
 }

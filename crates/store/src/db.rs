@@ -75,6 +75,42 @@ impl Db {
     }
 }
 
+/// Creates database `name` next to the one `base` (a PostgreSQL URL)
+/// names, dropping a leftover of the same name first, and returns its URL.
+/// For tests and benchmarks that need a database of their own.
+pub async fn fresh_postgres(base: &str, name: &str) -> Result<String, StoreError> {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(StoreError::Config(format!(
+            "{name:?} is not a plain database name"
+        )));
+    }
+    let admin = Db::open(base).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&admin.pool)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin.pool)
+        .await?;
+    admin.close().await;
+    let at = base.rfind('/').ok_or_else(|| {
+        StoreError::Config(format!(
+            "{:?} names no database",
+            url_without_password(base)
+        ))
+    })?;
+    Ok(format!("{}/{name}", &base[..at]))
+}
+
+/// Drops database `name` next to `base` (best effort).
+pub async fn drop_postgres(base: &str, name: &str) {
+    if let Ok(admin) = Db::open(base).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&admin.pool)
+            .await;
+        admin.close().await;
+    }
+}
+
 /// A URL safe to print: the password replaced by `***`.
 pub fn url_without_password(url: &str) -> String {
     match (url.find("://"), url.find('@')) {

@@ -158,21 +158,12 @@ async fn journal_on_postgres() {
         "firedrill_t{}",
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
     );
-    let admin = Db::open(&base).await.expect("connect to PostgreSQL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin.pool)
+    let url = store::db::fresh_postgres(&base, &name)
         .await
-        .unwrap();
-    let url = match base.rfind('/') {
-        Some(i) => format!("{}/{name}", &base[..i]),
-        None => panic!("bad URL"),
-    };
+        .expect("connect to PostgreSQL");
     suite(Db::open(&url).await.unwrap()).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-        .execute(&admin.pool)
-        .await
-        .unwrap();
+    store::db::drop_postgres(&base, &name).await;
 }
 
 #[tokio::test]
