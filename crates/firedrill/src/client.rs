@@ -60,38 +60,28 @@ impl LabClient {
         Ok(body.get("data").cloned().unwrap_or(body))
     }
 
-    /// GET a path; returns the `data` of a success answer.
-    pub async fn get(&self, path: &str) -> Result<Value> {
-        let resp = self
-            .http
+    async fn send_get(&self, path: &str, query: &[(&str, String)]) -> Result<reqwest::Response> {
+        self.http
             .get(format!("{}{path}", self.base))
+            .query(query)
             .send()
             .await
-            .map_err(|e| self.unreachable(e))?;
-        Self::decode(resp).await
+            .map_err(|e| self.unreachable(e))
+    }
+
+    /// GET a path; returns the `data` of a success answer.
+    pub async fn get(&self, path: &str) -> Result<Value> {
+        Self::decode(self.send_get(path, &[]).await?).await
     }
 
     /// GET with query parameters.
     pub async fn get_query(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .query(query)
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
-        Self::decode(resp).await
+        Self::decode(self.send_get(path, query).await?).await
     }
 
     /// GET with query parameters, returning the body as text (calendars).
     pub async fn get_text(&self, path: &str, query: &[(&str, String)]) -> Result<String> {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .query(query)
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
+        let resp = self.send_get(path, query).await?;
         if !resp.status().is_success() {
             return Self::decode(resp).await.map(|v| v.to_string());
         }
@@ -100,13 +90,7 @@ impl LabClient {
 
     /// GET returning the whole JSON body (APIs without a status envelope).
     pub async fn get_raw(&self, path: &str) -> Result<Value> {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
-        Self::raw(resp).await
+        Self::raw(self.send_get(path, &[]).await?).await
     }
 
     /// POST JSON, returning the whole body (Alertmanager-style APIs).
