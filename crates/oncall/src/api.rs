@@ -97,7 +97,7 @@ async fn schedule(State(o): Api, Query(q): Query<Range>) -> ApiResult {
 async fn ics(State(o): Api, Query(q): Query<Range>) -> Result<Response, ApiError> {
     let now = o.now();
     let (from, to) = q.bounds(now, Duration::days(28))?;
-    let shifts = crate::roster::shifts(&o.config, from, to, q.person.as_deref());
+    let shifts = crate::roster::whole_shifts(&o.config, from, to, q.person.as_deref());
     let body = crate::ics::export(&o.config, &shifts, now);
     Ok((
         [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],

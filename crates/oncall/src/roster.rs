@@ -27,6 +27,26 @@ pub fn shifts(
     out
 }
 
+/// Like [`shifts`], but a shift under way at `from` keeps its real start
+/// (calendars show whole shifts).
+pub fn whole_shifts(
+    cfg: &Config,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    person: Option<&str>,
+) -> Vec<Shift> {
+    let longest = cfg
+        .schedules
+        .iter()
+        .flat_map(|s| s.layers.iter().map(|l| l.length))
+        .max()
+        .unwrap_or_default()
+        .min(Duration::days(31));
+    let mut out = shifts(cfg, from - longest, to, person);
+    out.retain(|s| s.end > from);
+    out
+}
+
 /// One role of one schedule at an instant.
 #[derive(Debug, Serialize)]
 pub struct OnCallNow {

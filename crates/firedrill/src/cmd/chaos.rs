@@ -113,8 +113,24 @@ pub async fn experiment(cli: &Cli, cmd: &ExperimentCmd) -> Result<()> {
             let x = chaos::experiment::resolve(experiment)?;
             let cp = LabClient::new(cli).control_plane()?;
             let spinner = crate::progress::Spinner::new(&format!("{}: starting", x.title));
+            // Ctrl-C, a closed terminal or a kill: roll back before leaving.
             let stop = async {
-                let _ = tokio::signal::ctrl_c().await;
+                use tokio::signal::unix::{SignalKind, signal};
+                let mut term = signal(SignalKind::terminate()).ok();
+                let mut hup = signal(SignalKind::hangup()).ok();
+                let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                    match s {
+                        Some(mut s) => {
+                            s.recv().await;
+                        }
+                        None => std::future::pending::<()>().await,
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = wait(term.take()) => {}
+                    _ = wait(hup.take()) => {}
+                }
             };
             let report = chaos::experiment::run(&cp, &x, stop, |what| spinner.set(what)).await;
             spinner.done("experiment finished");

@@ -221,7 +221,7 @@ pub async fn run(cli: &Cli, cmd: &OncallCmd) -> Result<()> {
                     let c = local_config(f)?;
                     oncall::ics::export(
                         &c,
-                        &oncall::roster::shifts(&c, from, to, person.as_deref()),
+                        &oncall::roster::whole_shifts(&c, from, to, person.as_deref()),
                         Utc::now(),
                     )
                 }
