@@ -21,13 +21,19 @@ pub fn free_port() -> u16 {
         .expect("no free port")
 }
 
-/// The start of `n` consecutive free ports.
+/// The start of `n` consecutive free ports, never overlapping a block
+/// handed out earlier in this process (labs of one test binary start at
+/// the same moment and would otherwise both find the same ports free).
 pub fn free_block(n: u16) -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<(u16, u16)>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
     for _ in 0..200 {
         // Below Linux's ephemeral range (32768-60999), so outgoing
         // connections do not take ports of the block meanwhile.
         let base = 10_000 + (rand_u16() % 22_000);
-        if (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+        let overlaps = given.iter().any(|&(b, m)| base < b + m && b < base + n);
+        if !overlaps && (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            given.push((base, n));
             return base;
         }
     }
