@@ -57,7 +57,8 @@ impl Notifier for Contacts {
                 }
                 Contact::Email(to) => {
                     let Some(smtp) = &self.smtp else { continue };
-                    let (host, from, to) = (smtp.smarthost.clone(), smtp.from.clone(), to.clone());
+                    let (host, from, address) =
+                        (smtp.smarthost.clone(), smtp.from.clone(), to.clone());
                     let (subject, text) = (
                         line.clone(),
                         format!("{}\n\n{}\n\n{link}\n", line, page.summary),
@@ -66,7 +67,7 @@ impl Notifier for Contacts {
                         alerting::route::email::send_mail(
                             &host,
                             &from,
-                            &to,
+                            &address,
                             subject.clone(),
                             text.clone(),
                         )
@@ -74,18 +75,12 @@ impl Notifier for Contacts {
                     self.sender.send_with(
                         &receiver,
                         "email",
-                        &to_string(c),
+                        to,
                         json!({"subject": line, "page": page.id}),
                         action,
                     );
                 }
             }
         }
-    }
-}
-
-fn to_string(c: &Contact) -> String {
-    match c {
-        Contact::Webhook(s) | Contact::Slack(s) | Contact::Email(s) => s.clone(),
     }
 }

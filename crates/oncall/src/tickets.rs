@@ -8,7 +8,6 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::config::Target;
 use crate::error::OnCallError;
 use crate::pages::{AlertGroup, OnCall};
 
@@ -66,17 +65,18 @@ impl OnCall {
             return Ok((ticket(&r)?, false));
         }
         let now = self.now();
-        let assignee = match &self.config.tickets.assign_to {
-            Some(Target::Person { person }) => person.clone(),
-            Some(t @ Target::OnCall { .. }) => {
+        let assignee = self
+            .config
+            .tickets
+            .assign_to
+            .as_ref()
+            .and_then(|t| {
                 crate::pages::resolve_step(&self.config, std::slice::from_ref(t), now)
                     .into_iter()
                     .find(|(_, r)| r != "shadow")
-                    .map(|(p, _)| p)
-                    .unwrap_or_default()
-            }
-            None => String::new(),
-        };
+            })
+            .map(|(p, _)| p)
+            .unwrap_or_default();
         let id: i64 = sqlx::query("INSERT INTO tickets (group_key, title, summary, labels, status, assignee, created_ms) VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id")
             .bind(&g.group_key)
             .bind(&g.title)

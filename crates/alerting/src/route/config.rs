@@ -166,13 +166,7 @@ struct Ctx {
 
 impl Ctx {
     fn at<T>(&mut self, s: &Spanned<T>, field: &str, msg: impl Into<String>) {
-        self.problems.push(Problem {
-            file: self.file.clone(),
-            line: s.referenced.line(),
-            column: s.referenced.column(),
-            field: field.into(),
-            message: msg.into(),
-        });
+        self.problems.push(Problem::at(&self.file, s, field, msg));
     }
 
     fn dur(&mut self, s: &Option<Spanned<String>>, field: &str, inherited: Duration) -> Duration {

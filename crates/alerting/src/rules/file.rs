@@ -143,6 +143,19 @@ fn valid_label_name(s: &str) -> bool {
             .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()))
 }
 
+impl Problem {
+    /// A problem at the position where `s` was written.
+    pub fn at<T>(file: &str, s: &Spanned<T>, field: &str, message: impl Into<String>) -> Problem {
+        Problem {
+            file: file.to_string(),
+            line: s.referenced.line(),
+            column: s.referenced.column(),
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
 /// A YAML or shape error of serde-saphyr as a problem with its position.
 pub fn yaml_error(file: &str, e: serde_saphyr::Error) -> RuleFileError {
     let (line, column) = e
@@ -175,13 +188,8 @@ struct Checker {
 
 impl Checker {
     fn at<T>(&mut self, s: &Spanned<T>, field: &str, message: impl Into<String>) {
-        self.problems.push(Problem {
-            file: self.file.clone(),
-            line: s.referenced.line(),
-            column: s.referenced.column(),
-            field: field.to_string(),
-            message: message.into(),
-        });
+        self.problems
+            .push(Problem::at(&self.file, s, field, message));
     }
 
     fn duration(&mut self, s: &Option<Spanned<String>>, field: &str) -> Duration {

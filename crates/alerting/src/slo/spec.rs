@@ -136,13 +136,7 @@ struct Errs {
 
 impl Errs {
     fn at<T>(&mut self, s: &Spanned<T>, field: &str, msg: impl Into<String>) {
-        self.problems.push(Problem {
-            file: self.file.clone(),
-            line: s.referenced.line(),
-            column: s.referenced.column(),
-            field: field.into(),
-            message: msg.into(),
-        });
+        self.problems.push(Problem::at(&self.file, s, field, msg));
     }
 }
 

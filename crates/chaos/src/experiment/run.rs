@@ -170,7 +170,7 @@ pub async fn run(
     }
 
     // The method: faults on their schedule, halt conditions checked.
-    let mut steps: Vec<(usize, bool)> = (0..x.method.len()).map(|i| (i, false)).collect();
+    let mut injected = vec![false; x.method.len()];
     let mut faults: Vec<String> = Vec::new();
     let method_end = x.method_duration();
     let during_at = x
@@ -185,8 +185,7 @@ pub async fn run(
     tokio::pin!(stop);
     loop {
         let t = method_start.elapsed();
-        for (i, done) in steps.iter_mut() {
-            let s = &x.method[*i];
+        for (s, done) in x.method.iter().zip(injected.iter_mut()) {
             if !*done && t >= s.after {
                 *done = true;
                 progress(&format!("injecting: {}", s.name));

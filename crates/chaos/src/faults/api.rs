@@ -5,21 +5,13 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use lab::api::ApiError;
 use serde_json::json;
 
 use super::{FaultController, InjectRequest};
 use crate::ChaosError;
-
-struct ApiError(StatusCode, String);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({"status": "error", "error": self.1}))).into_response()
-    }
-}
 
 impl From<ChaosError> for ApiError {
     fn from(e: ChaosError) -> Self {

@@ -169,13 +169,8 @@ struct Check {
 
 impl Check {
     fn at<T>(&mut self, s: &S<T>, field: &str, message: impl Into<String>) {
-        self.problems.push(Problem {
-            file: self.file.clone(),
-            line: s.referenced.line(),
-            column: s.referenced.column(),
-            field: field.to_string(),
-            message: message.into(),
-        });
+        self.problems
+            .push(Problem::at(&self.file, s, field, message));
     }
 
     fn tz(&mut self, s: &S<String>, field: &str) -> Option<Tz> {

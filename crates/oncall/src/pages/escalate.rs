@@ -164,16 +164,11 @@ impl OnCall {
         .await?;
         for r in &due {
             let p = row::page(r)?;
-            let steps = self
+            let (steps, repeat) = self
                 .config
                 .policy(&p.policy)
-                .map(|x| x.steps.len() as i64)
-                .unwrap_or(0);
-            let repeat = self
-                .config
-                .policy(&p.policy)
-                .map(|x| x.repeat as i64)
-                .unwrap_or(0);
+                .map(|x| (x.steps.len() as i64, x.repeat as i64))
+                .unwrap_or((0, 0));
             let (step, round) = if p.step + 1 < steps {
                 (p.step + 1, p.round)
             } else if p.round < repeat {

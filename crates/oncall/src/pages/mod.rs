@@ -38,13 +38,6 @@ pub trait Notifier: Send + Sync {
     fn notify(&self, person: &Person, role: &str, page: &Page, event: &str);
 }
 
-/// A notifier that reaches nobody (the console pager still shows pages).
-pub struct Silent;
-
-impl Notifier for Silent {
-    fn notify(&self, _: &Person, _: &str, _: &Page, _: &str) {}
-}
-
 /// The on-call engine over the store.
 pub struct OnCall {
     pub config: Arc<Config>,
@@ -101,8 +94,10 @@ impl OnCall {
     /// Pages, newest first.
     pub async fn pages(&self, f: &PageFilter) -> Result<Vec<Page>, OnCallError> {
         let mut list = row::list(&self.db, f).await?;
+        let ids: Vec<i64> = list.iter().map(|p| p.id).collect();
+        let mut recipients = row::recipients_of(&self.db, &ids).await?;
         for p in &mut list {
-            p.recipients = row::recipients(&self.db, p.id).await?;
+            p.recipients = recipients.remove(&p.id).unwrap_or_default();
         }
         if let Some(who) = &f.person {
             list.retain(|p| p.assignee == *who || p.recipients.iter().any(|r| r.person == *who));
