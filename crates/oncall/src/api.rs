@@ -189,7 +189,7 @@ async fn page(State(o): Api, Path(id): Path<i64>) -> ApiResult {
     ok(json!({"page": p, "notes": notes, "timeline": timeline}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct Act {
     by: Option<String>,
@@ -204,12 +204,7 @@ async fn act(
     Path((id, action)): Path<(i64, String)>,
     body: Option<Json<Act>>,
 ) -> ApiResult {
-    let a = body.map(|b| b.0).unwrap_or(Act {
-        by: None,
-        to: None,
-        for_: None,
-        text: None,
-    });
+    let a = body.map(|b| b.0).unwrap_or_default();
     let by = a.by.as_deref();
     match action.as_str() {
         "acknowledge" | "ack" => ok(o.acknowledge(id, by).await?),
@@ -280,12 +275,7 @@ async fn ticket_act(
     Path((id, action)): Path<(i64, String)>,
     body: Option<Json<Act>>,
 ) -> ApiResult {
-    let a = body.map(|b| b.0).unwrap_or(Act {
-        by: None,
-        to: None,
-        for_: None,
-        text: None,
-    });
+    let a = body.map(|b| b.0).unwrap_or_default();
     match action.as_str() {
         "assign" => {
             let to =

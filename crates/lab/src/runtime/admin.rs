@@ -23,6 +23,19 @@ fn authorized(inst: &Instance, headers: &HeaderMap) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// In front of every `/admin/*` route: the lab token or 401.
+pub async fn require_token(
+    State(inst): State<Arc<Instance>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if authorized(&inst, req.headers()) {
+        next.run(req).await
+    } else {
+        reject(StatusCode::UNAUTHORIZED, "missing or wrong bearer token")
+    }
+}
+
 fn reject(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, Json(json!({ "error": msg.into() }))).into_response()
 }
@@ -36,21 +49,11 @@ fn current(inst: &Instance) -> Value {
     })
 }
 
-pub async fn get_config(State(inst): State<Arc<Instance>>, headers: HeaderMap) -> Response {
-    if !authorized(&inst, &headers) {
-        return reject(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
-    }
+pub async fn get_config(State(inst): State<Arc<Instance>>) -> Response {
     Json(current(&inst)).into_response()
 }
 
-pub async fn patch_config(
-    State(inst): State<Arc<Instance>>,
-    headers: HeaderMap,
-    body: bytes::Bytes,
-) -> Response {
-    if !authorized(&inst, &headers) {
-        return reject(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
-    }
+pub async fn patch_config(State(inst): State<Arc<Instance>>, body: bytes::Bytes) -> Response {
     let v: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => return reject(StatusCode::BAD_REQUEST, format!("body is not JSON: {e}")),
@@ -94,21 +97,11 @@ pub async fn patch_config(
     }
 }
 
-pub async fn list_faults(State(inst): State<Arc<Instance>>, headers: HeaderMap) -> Response {
-    if !authorized(&inst, &headers) {
-        return reject(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
-    }
+pub async fn list_faults(State(inst): State<Arc<Instance>>) -> Response {
     Json(json!({ "instance": inst.name, "faults": inst.faults.list() })).into_response()
 }
 
-pub async fn add_fault(
-    State(inst): State<Arc<Instance>>,
-    headers: HeaderMap,
-    body: bytes::Bytes,
-) -> Response {
-    if !authorized(&inst, &headers) {
-        return reject(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
-    }
+pub async fn add_fault(State(inst): State<Arc<Instance>>, body: bytes::Bytes) -> Response {
     let spec: crate::faults::FaultSpec = match serde_json::from_slice(&body) {
         Ok(s) => s,
         Err(e) => return reject(StatusCode::BAD_REQUEST, format!("not a fault: {e}")),
@@ -132,22 +125,15 @@ pub async fn add_fault(
     }
 }
 
-pub async fn clear_faults(State(inst): State<Arc<Instance>>, headers: HeaderMap) -> Response {
-    if !authorized(&inst, &headers) {
-        return reject(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
-    }
+pub async fn clear_faults(State(inst): State<Arc<Instance>>) -> Response {
     let n = inst.faults.remove(None);
     Json(json!({ "instance": inst.name, "cleared": n })).into_response()
 }
 
 pub async fn clear_fault(
     State(inst): State<Arc<Instance>>,
-    headers: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Response {
-    if !authorized(&inst, &headers) {
-        return reject(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
-    }
     let n = inst.faults.remove(Some(&id));
     Json(json!({ "instance": inst.name, "cleared": n })).into_response()
 }

@@ -226,14 +226,12 @@ fn router(inst: Arc<Instance>) -> Result<Router, RuntimeError> {
     for (route, mr) in by_route {
         r = r.route(&route, mr);
     }
-    Ok(r.route("/metrics", get(metrics_handler))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(readyz))
+    // Every admin route needs the lab token: checked once, in front of them.
+    let admin = Router::new()
         .route(
             "/admin/config",
             get(admin::get_config).patch(admin::patch_config),
         )
-        .route("/traces/{id}", get(trace_handler))
         .route(
             "/admin/faults",
             get(admin::list_faults)
@@ -244,6 +242,15 @@ fn router(inst: Arc<Instance>) -> Result<Router, RuntimeError> {
             "/admin/faults/{id}",
             axum::routing::delete(admin::clear_fault),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            inst.clone(),
+            admin::require_token,
+        ));
+    Ok(r.route("/metrics", get(metrics_handler))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/traces/{id}", get(trace_handler))
+        .merge(admin)
         .fallback(not_found)
         .with_state(inst))
 }
