@@ -151,8 +151,27 @@ fn a_real_prometheus_sends_its_alerts_to_us() {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let ours = listener.local_addr().unwrap();
-    let app = router(received.clone());
+    // Behind the control plane's guard: posting alerts needs an
+    // instructor's token, which Prometheus sends with `authorization`.
+    struct OneToken;
+    impl wire::access::TokenResolver for OneToken {
+        fn resolve<'a>(
+            &'a self,
+            token: &'a str,
+        ) -> wire::sink::BoxFuture<'a, Result<Option<wire::Principal>, String>> {
+            Box::pin(async move { Ok((token == "s3cret").then(wire::Principal::lab_owner)) })
+        }
+    }
+    let guard = wire::access::Guard::new(alerting::route::ROUTES, Arc::new(OneToken), true);
+    let app = guard.apply(router(received.clone()));
     rt.spawn(async move { axum::serve(listener, app).await });
+    // Without the token, alerts are refused.
+    let refused = reqwest::blocking::Client::new()
+        .post(format!("http://{ours}/api/v2/alerts"))
+        .json(&serde_json::json!([{"labels": {"alertname": "Sneaky"}}]))
+        .send()
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
     // A Prometheus whose only rule always fires, sending to us.
     std::fs::write(
         dir.path().join("always.yml"),
@@ -162,7 +181,7 @@ fn a_real_prometheus_sends_its_alerts_to_us() {
     std::fs::write(
         dir.path().join("prometheus.yml"),
         format!(
-            "global:\n  evaluation_interval: 1s\nrule_files:\n  - always.yml\nalerting:\n  alertmanagers:\n    - api_version: v2\n      static_configs:\n        - targets: ['{ours}']\n"
+            "global:\n  evaluation_interval: 1s\nrule_files:\n  - always.yml\nalerting:\n  alertmanagers:\n    - api_version: v2\n      authorization:\n        credentials: s3cret\n      static_configs:\n        - targets: ['{ours}']\n"
         ),
     )
     .unwrap();

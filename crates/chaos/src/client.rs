@@ -6,83 +6,55 @@ use std::time::Duration;
 
 use lab::topology::Topology;
 use serde_json::Value;
+use wire::ClientError;
 
 use crate::ChaosError;
 use crate::faults::InjectRequest;
 
+/// The control plane over [`wire::Client`], with the instructor's token.
 #[derive(Clone)]
 pub struct ControlPlane {
-    base: String,
-    token: String,
-    http: reqwest::Client,
+    client: wire::Client,
 }
 
-fn err(e: impl std::fmt::Display) -> ChaosError {
+fn err(e: ClientError) -> ChaosError {
     ChaosError::Lab(e.to_string())
 }
 
 impl ControlPlane {
     pub fn new(base: &str, token: &str) -> ControlPlane {
         ControlPlane {
-            base: base.trim_end_matches('/').to_string(),
-            token: token.to_string(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
+            client: wire::Client::with_timeout(
+                base,
+                Some(token.to_string()),
+                Duration::from_secs(10),
+            ),
         }
-    }
-
-    async fn data(resp: reqwest::Response) -> Result<Value, ChaosError> {
-        let status = resp.status();
-        let v: Value = resp.json().await.map_err(err)?;
-        if !status.is_success() || v["status"] == "error" {
-            return Err(ChaosError::Lab(
-                v["error"].as_str().unwrap_or("request failed").to_string(),
-            ));
-        }
-        Ok(v["data"].clone())
     }
 
     pub async fn inject(&self, req: &InjectRequest) -> Result<Value, ChaosError> {
-        let r = self
-            .http
-            .post(format!("{}/api/faults", self.base))
-            .bearer_auth(&self.token)
-            .json(req)
-            .send()
-            .await
-            .map_err(err)?;
-        Self::data(r).await
+        self.client.post("/api/faults", req).await.map_err(err)
     }
 
     pub async fn clear(&self, id: &str) -> Result<(), ChaosError> {
-        let r = self
-            .http
-            .delete(format!("{}/api/faults/{id}", self.base))
-            .bearer_auth(&self.token)
-            .send()
+        match self
+            .client
+            .delete::<Value>(&format!("/api/faults/{id}"))
             .await
-            .map_err(err)?;
-        // Already expired is fine: the fault is gone either way.
-        if r.status().is_success() || r.status() == reqwest::StatusCode::NOT_FOUND {
-            Ok(())
-        } else {
-            Self::data(r).await.map(|_| ())
+        {
+            Ok(_) => Ok(()),
+            // Already expired is fine: the fault is gone either way.
+            Err(e) if e.status() == Some(404) => Ok(()),
+            Err(e) => Err(err(e)),
         }
     }
 
     /// A lab operation (`POST /api/lab/<op>`), as a rollback.
     pub async fn lab_op(&self, op: &str, body: &Value) -> Result<Value, ChaosError> {
-        let r = self
-            .http
-            .post(format!("{}/api/lab/{op}", self.base))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
+        self.client
+            .post(&format!("/api/lab/{op}"), body)
             .await
-            .map_err(err)?;
-        Self::data(r).await
+            .map_err(err)
     }
 
     /// Records an event in the lab's journal.
@@ -92,15 +64,14 @@ impl ControlPlane {
         subject: &str,
         attributes: Value,
     ) -> Result<(), ChaosError> {
-        let r = self
-            .http
-            .post(format!("{}/api/events", self.base))
-            .bearer_auth(&self.token)
-            .json(&serde_json::json!({"kind": kind, "subject": subject, "attributes": attributes}))
-            .send()
+        self.client
+            .post::<_, Value>(
+                "/api/events",
+                &serde_json::json!({"kind": kind, "subject": subject, "attributes": attributes}),
+            )
             .await
-            .map_err(err)?;
-        Self::data(r).await.map(|_| ())
+            .map(|_| ())
+            .map_err(err)
     }
 
     /// One number from a PromQL query: the first series' value (NaN when
@@ -115,13 +86,7 @@ impl ControlPlane {
     }
 
     pub async fn topology(&self) -> Result<Topology, ChaosError> {
-        let r = self
-            .http
-            .get(format!("{}/api/lab/topology", self.base))
-            .send()
-            .await
-            .map_err(err)?;
-        serde_json::from_value(Self::data(r).await?).map_err(err)
+        self.client.get("/api/lab/topology", &[]).await.map_err(err)
     }
 
     /// An instant PromQL query: one value per series (label text → value).
@@ -129,14 +94,11 @@ impl ControlPlane {
         &self,
         expr: &str,
     ) -> Result<Vec<(BTreeMap<String, String>, f64)>, ChaosError> {
-        let r = self
-            .http
-            .get(format!("{}/api/v1/query", self.base))
-            .query(&[("query", expr)])
-            .send()
+        let data: Value = self
+            .client
+            .get("/api/v1/query", &[("query", expr.to_string())])
             .await
             .map_err(err)?;
-        let data = Self::data(r).await?;
         let mut out = Vec::new();
         match data["resultType"].as_str() {
             Some("scalar") => {
@@ -161,12 +123,8 @@ impl ControlPlane {
         &self,
     ) -> Result<BTreeMap<(String, String, String), f64>, ChaosError> {
         let text = self
-            .http
-            .get(format!("{}/loadgen/metrics", self.base))
-            .send()
-            .await
-            .map_err(err)?
-            .text()
+            .client
+            .get_text("/loadgen/metrics", &[])
             .await
             .map_err(err)?;
         Ok(parse_counters(&text))

@@ -25,11 +25,43 @@ pub struct Cli {
     /// (default: the one recorded by `up` in the data dir, else http://127.0.0.1:9700).
     #[arg(long, global = true, env = "FIREDRILL_URL")]
     pub url: Option<String>,
+    /// Token to send to the control plane (a trainee's or viewer's from
+    /// `firedrill token create`; default: the data dir's own token).
+    #[arg(long, global = true, env = "FIREDRILL_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// Output format of listing commands.
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Create a named token; its secret is printed once (stored hashed).
+    #[command(
+        after_help = "Example:\n  firedrill token create --role trainee --name alice\n  FIREDRILL_TOKEN=fd_trainee_… firedrill status   # as alice"
+    )]
+    Create {
+        /// Who holds it (letters, digits, '-', '_', '.'); journaled as the source of their actions.
+        #[arg(long)]
+        name: String,
+        /// instructor (everything), trainee (operate, ack, query; no hidden state) or viewer (read only).
+        #[arg(long, value_parser = parse_role)]
+        role: wire::Role,
+    },
+    /// List named tokens (never their secrets).
+    #[command(
+        after_help = "Example:\n  firedrill token list\n  firedrill token list --output json"
+    )]
+    List,
+    /// Revoke a named token: it stops working at once.
+    #[command(after_help = "Example:\n  firedrill token revoke alice")]
+    Revoke { name: String },
+}
+
+fn parse_role(s: &str) -> Result<wire::Role, String> {
+    s.parse()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -83,6 +115,9 @@ pub enum Command {
     /// Show or change the load generator.
     #[command(subcommand)]
     Load(LoadCmd),
+    /// Named tokens with roles (instructor, trainee, viewer): create, list, revoke.
+    #[command(subcommand)]
+    Token(TokenCmd),
     /// Validate, show and list topologies.
     #[command(subcommand)]
     Topology(TopologyCmd),
@@ -169,6 +204,9 @@ pub enum Command {
     /// Time-series store tools.
     #[command(subcommand)]
     Tsdb(TsdbCmd),
+    /// Every route of the control plane with the access it declares (tests walk them).
+    #[command(hide = true, name = "__routes")]
+    Routes,
     /// Run one instance of a service (used by the supervisor).
     #[command(hide = true, name = "__instance")]
     Instance(InstanceArgs),

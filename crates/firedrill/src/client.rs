@@ -1,16 +1,18 @@
 //! Talking to a running lab's control plane.
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use serde_json::Value;
 
 use crate::cli::Cli;
 use crate::datadir;
 
-/// A client for the control plane of the lab in `--data-dir` (or `--url`).
+/// The control plane of the lab in `--data-dir` (or `--url`), through the
+/// one client of `wire`. It sends `--token` (or `FIREDRILL_TOKEN`), else the
+/// data dir's own token when this user can read it; a trainee passes their
+/// own.
 pub struct LabClient {
     pub base: String,
-    http: reqwest::Client,
-    data_dir: std::path::PathBuf,
+    client: wire::Client,
 }
 
 impl LabClient {
@@ -20,142 +22,71 @@ impl LabClient {
             .clone()
             .or_else(|| datadir::read_record(&cli.data_dir).map(|r| r.url))
             .unwrap_or_else(|| "http://127.0.0.1:9700".to_string());
+        let token = cli
+            .token
+            .clone()
+            .or_else(|| datadir::read_token(&cli.data_dir).ok());
         LabClient {
+            client: wire::Client::new(&base, token),
             base: base.trim_end_matches('/').to_string(),
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(120))
-                .build()
-                .unwrap_or_default(),
-            data_dir: cli.data_dir.clone(),
         }
     }
 
     /// The chaos crate's view of the same control plane (faults, PromQL).
     pub fn control_plane(&self) -> Result<chaos::client::ControlPlane> {
-        let token = datadir::read_token(&self.data_dir)?;
-        Ok(chaos::client::ControlPlane::new(&self.base, &token))
-    }
-
-    fn unreachable(&self, e: reqwest::Error) -> anyhow::Error {
-        anyhow!(
-            "cannot reach the lab at {}: {e}\nIs it running? Start one with `firedrill up` (or pass --url / --data-dir).",
-            self.base
-        )
-    }
-
-    async fn decode(resp: reqwest::Response) -> Result<Value> {
-        let status = resp.status();
-        let body: Value = resp
-            .json()
-            .await
-            .unwrap_or_else(|_| Value::String(format!("HTTP {status}")));
-        if !status.is_success() || body.get("status").and_then(Value::as_str) == Some("error") {
-            let reason = body
-                .get("error")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| body.to_string());
-            bail!("{reason}");
-        }
-        Ok(body.get("data").cloned().unwrap_or(body))
-    }
-
-    async fn send_get(&self, path: &str, query: &[(&str, String)]) -> Result<reqwest::Response> {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .query(query)
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))
+        let token = self.client.token().ok_or_else(|| {
+            anyhow!("no token: pass --token or FIREDRILL_TOKEN, or run with the lab's --data-dir")
+        })?;
+        Ok(chaos::client::ControlPlane::new(&self.base, token))
     }
 
     /// GET a path; returns the `data` of a success answer.
     pub async fn get(&self, path: &str) -> Result<Value> {
-        Self::decode(self.send_get(path, &[]).await?).await
+        Ok(self.client.get(path, &[]).await?)
     }
 
     /// GET with query parameters.
     pub async fn get_query(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
-        Self::decode(self.send_get(path, query).await?).await
+        Ok(self.client.get(path, query).await?)
     }
 
     /// GET with query parameters, returning the body as text (calendars).
     pub async fn get_text(&self, path: &str, query: &[(&str, String)]) -> Result<String> {
-        let resp = self.send_get(path, query).await?;
-        if !resp.status().is_success() {
-            return Self::decode(resp).await.map(|v| v.to_string());
-        }
-        Ok(resp.text().await?)
+        Ok(self.client.get_text(path, query).await?)
     }
 
     /// GET returning the whole JSON body (APIs without a status envelope).
     pub async fn get_raw(&self, path: &str) -> Result<Value> {
-        Self::raw(self.send_get(path, &[]).await?).await
+        self.get(path).await
     }
 
     /// POST JSON, returning the whole body (Alertmanager-style APIs).
     pub async fn post_raw(&self, path: &str, body: Value) -> Result<Value> {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
-        Self::raw(resp).await
+        self.post(path, body).await
     }
 
     /// DELETE a path.
     pub async fn delete(&self, path: &str) -> Result<Value> {
-        let resp = self
-            .http
-            .delete(format!("{}{path}", self.base))
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
-        Self::raw(resp).await
+        Ok(self.client.delete(path).await?)
     }
 
-    async fn raw(resp: reqwest::Response) -> Result<Value> {
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if !status.is_success() {
-            let msg = v["message"]
-                .as_str()
-                .or_else(|| v["error"].as_str())
-                .map(str::to_string)
-                .unwrap_or(text);
-            bail!("HTTP {status}: {msg}");
-        }
-        Ok(v)
-    }
-
-    /// DELETE with the lab token; returns the `data` of a success answer.
+    /// DELETE; returns the `data` of a success answer.
     pub async fn delete_authed(&self, path: &str) -> Result<Value> {
-        let token = datadir::read_token(&self.data_dir)?;
-        let resp = self
-            .http
-            .delete(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
-        Self::decode(resp).await
+        self.delete(path).await
     }
 
-    /// POST JSON with the lab token.
+    /// POST JSON; returns the `data` of a success answer.
     pub async fn post(&self, path: &str, body: Value) -> Result<Value> {
-        let token = datadir::read_token(&self.data_dir)?;
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
-        Self::decode(resp).await
+        Ok(self.client.post(path, &body).await?)
+    }
+
+    /// POST a typed request; the typed `data` of the answer.
+    pub async fn send<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        Ok(self.client.post(path, body).await?)
     }
 
     /// An instant PromQL query; the `result` array of a vector answer.

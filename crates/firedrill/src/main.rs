@@ -5,12 +5,11 @@ mod cli;
 mod client;
 mod cmd;
 mod datadir;
-mod guard;
-mod journal;
 mod monitoring;
 mod oncall;
 mod output;
 mod progress;
+mod routes;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -44,6 +43,13 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Rollback { service } => cmd::ops::rollback(cli, service).await,
         Command::Load(c) => cmd::load::run(cli, c).await,
         Command::Topology(c) => cmd::topology::run(cli, c).await,
+        Command::Token(c) => cmd::token::run(cli, c).await,
+        Command::Routes => {
+            for r in routes::all() {
+                println!("{} {} {:?}", r.method, r.path, r.access);
+            }
+            Ok(())
+        }
         Command::Events {
             kind,
             subject,

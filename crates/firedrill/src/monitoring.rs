@@ -95,6 +95,8 @@ pub struct MonitoringConfig {
     pub rule_groups: Vec<RuleGroup>,
     pub evaluation_interval: Duration,
     pub alerting: AlertingSetup,
+    /// The journal: alert transitions, notification outcomes, silences.
+    pub events: Arc<dyn wire::EventSink>,
 }
 
 impl Monitoring {
@@ -112,6 +114,7 @@ impl Monitoring {
             rule_groups,
             evaluation_interval,
             alerting: alerting_setup,
+            events,
         } = cfg;
         let dir = data_dir.join("tsdb");
         let opts = TsdbOptions {
@@ -131,7 +134,11 @@ impl Monitoring {
             },
         );
         let log = Arc::new(alerting::notify::NotificationLog::open(data_dir)?);
-        let sender = alerting::notify::Sender::start(log, alerting::notify::RetryPolicy::default());
+        let sender = alerting::notify::Sender::start_journaled(
+            log,
+            alerting::notify::RetryPolicy::default(),
+            events.clone(),
+        );
         let silences = Arc::new(alerting::route::Silences::open(Some(
             data_dir.join("silences.json"),
         )));
@@ -151,11 +158,11 @@ impl Monitoring {
             &format!("http://{cp}/graph"),
         ));
         let tasks = vec![
-            tokio::spawn(
-                rules
-                    .clone()
-                    .run(tsdb.clone(), Arc::new(alerting::forward::Fanout(sinks))),
-            ),
+            tokio::spawn(rules.clone().run(
+                tsdb.clone(),
+                Arc::new(alerting::forward::Fanout(sinks)),
+                events,
+            )),
             tokio::spawn(router.clone().run(Duration::from_millis(500))),
         ];
         // The store's own background thread syncs the WAL, writes snapshots

@@ -1,13 +1,10 @@
 //! On call inside `up`: the engine on the journal's database, registered as
-//! the alert router's `pager` and `tickets` receivers, its timers ticking
-//! every second, its API (writes guarded by the lab token).
+//! the alert router's `pager` and `tickets` receivers.
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
-use axum::Router;
 use oncall::{Config, OnCall, SystemClock};
 
 /// Loads the on-call file (or the bundled example) before anything starts.
@@ -20,18 +17,14 @@ pub fn load(file: Option<&Path>) -> Result<Arc<Config>> {
     Ok(Arc::new(cfg))
 }
 
-pub struct Running {
-    pub router: Router,
-    pub ticker: tokio::task::JoinHandle<()>,
-}
-
+/// The engine, wired to the alert router; its timers and routes are the
+/// caller's to run and serve.
 pub fn start(
     cfg: Arc<Config>,
     journal: &store::Journal,
     alerts: &alerting::route::Router,
     url: &str,
-    token: &str,
-) -> Running {
+) -> Arc<OnCall> {
     let notifier = Arc::new(oncall::notify::Contacts {
         sender: alerts.sender(),
         smtp: cfg.smtp.clone(),
@@ -52,20 +45,5 @@ pub fn start(
         "tickets",
         Arc::new(oncall::integration::TicketReceiver(engine.clone())),
     );
-    let e = engine.clone();
-    let ticker = tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(1));
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            every.tick().await;
-            if let Err(err) = e.tick().await {
-                tracing::error!(error = %err, "on-call timers could not run; retrying");
-            }
-        }
-    });
-    let writes = crate::guard::guarded(oncall::api::write_router(engine.clone()), token);
-    Running {
-        router: oncall::api::read_router(engine).merge(writes),
-        ticker,
-    }
+    engine
 }

@@ -185,7 +185,7 @@ fn a_killed_instance_is_restarted_and_errors_recover() {
         "cart/0 was not restarted; log:\n{}",
         lab.log()
     );
-    let events = lab.get("/api/lab/events?kind=instance.");
+    let events = lab.get("/api/events?kind=instance.");
     let kinds: Vec<String> = events["data"]
         .as_array()
         .unwrap()

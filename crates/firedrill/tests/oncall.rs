@@ -287,7 +287,7 @@ fn a_sigkill_loses_no_acknowledgement_or_event_that_was_reported_stored() {
     }
     // Alerts arriving over the Alertmanager API at the same time.
     {
-        let (url, stop) = (url.clone(), stop.clone());
+        let (url, stop, token) = (url.clone(), stop.clone(), lab.token());
         let c = client();
         workers.push(std::thread::spawn(move || {
             for n in 0..2000 {
@@ -296,6 +296,7 @@ fn a_sigkill_loses_no_acknowledgement_or_event_that_was_reported_stored() {
                 }
                 let _ = c
                     .post(format!("{url}/api/v2/alerts"))
+                    .bearer_auth(&token)
                     .json(&json!([{"labels": {"alertname": format!("Storm{}", n % 50), "severity": "page"}}]))
                     .send();
                 std::thread::sleep(Duration::from_millis(10));

@@ -1,7 +1,6 @@
 //! The lab: topology model, service runtime, instance supervisor, load balancing
 //! and load generator.
 pub mod api;
-pub mod events;
 pub mod faults;
 pub mod loadgen;
 pub mod placeholders;

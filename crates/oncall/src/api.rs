@@ -1,11 +1,11 @@
 //! The on-call HTTP API: `/api/oncall/*` (who, schedule, calendar,
-//! reports), `/api/pages`, `/api/tickets`. Reads and writes are separate
-//! routers so the binary can guard writes with the lab token.
+//! reports), `/api/pages`, `/api/tickets`; [`ROUTES`] says who may use
+//! each (the binary's guard enforces it).
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,24 +17,52 @@ use crate::error::OnCallError;
 use crate::pages::{AlertGroup, OnCall, PageFilter};
 use crate::schedule::MAX_RANGE;
 
-struct ApiError(StatusCode, String);
+use wire::access::{Access, RouteAccess, route};
+use wire::{ApiError, ErrorType, Principal, Role};
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({"status": "error", "error": self.1}))).into_response()
-    }
-}
+/// The on-call routes and who may use them: reads are open, acting on pages
+/// and tickets is operating the lab; opening a page by hand is the
+/// instructor's (a drill's).
+pub const ROUTES: &[RouteAccess] = &[
+    route("GET", "/api/oncall/who", Access::Read),
+    route("GET", "/api/oncall/schedule", Access::Read),
+    route("GET", "/api/oncall/calendar.ics", Access::Read),
+    route("GET", "/api/oncall/people", Access::Read),
+    route("GET", "/api/oncall/reports/handoff", Access::Read),
+    route("GET", "/api/oncall/reports/load", Access::Read),
+    route("GET", "/api/pages", Access::Read),
+    route("GET", "/api/pages/{id}", Access::Read),
+    route("GET", "/api/tickets", Access::Read),
+    route("POST", "/api/pages", Access::Instruct),
+    route("POST", "/api/pages/{id}/{action}", Access::Operate),
+    route("POST", "/api/tickets/{id}/{action}", Access::Operate),
+];
 
 impl From<OnCallError> for ApiError {
     fn from(e: OnCallError) -> Self {
-        let status = match &e {
-            OnCallError::NoPage(_) | OnCallError::NoTicket(_) => StatusCode::NOT_FOUND,
-            OnCallError::UnknownPerson(_) | OnCallError::Invalid(_) => StatusCode::BAD_REQUEST,
-            OnCallError::Forbidden(_) => StatusCode::FORBIDDEN,
-            OnCallError::Conflict(_) => StatusCode::CONFLICT,
-            OnCallError::Store(_) | OnCallError::Sql(_) => StatusCode::SERVICE_UNAVAILABLE,
+        let t = match &e {
+            OnCallError::NoPage(_) | OnCallError::NoTicket(_) => ErrorType::NotFound,
+            OnCallError::UnknownPerson(_) | OnCallError::Invalid(_) => ErrorType::BadData,
+            OnCallError::Forbidden(_) => ErrorType::Forbidden,
+            OnCallError::Conflict(_) => ErrorType::Conflict,
+            OnCallError::Store(_) | OnCallError::Sql(_) => ErrorType::Unavailable,
         };
-        ApiError(status, e.to_string())
+        ApiError::new(t, e.to_string())
+    }
+}
+
+/// Who acts: an instructor may act for anyone (`by`); anyone else acts as
+/// themselves.
+fn acting(who: &Principal, by: Option<String>) -> Result<Option<String>, ApiError> {
+    if who.role >= Role::Instructor {
+        return Ok(by);
+    }
+    match by {
+        Some(b) if b != who.name => Err(ApiError::forbidden(format!(
+            "{} may act on pages only as themselves, not as {b:?}",
+            who.name
+        ))),
+        _ => Ok(Some(who.name.clone())),
     }
 }
 
@@ -46,7 +74,7 @@ fn ok(v: impl serde::Serialize) -> ApiResult {
 }
 
 fn bad(msg: impl Into<String>) -> ApiError {
-    ApiError(StatusCode::BAD_REQUEST, msg.into())
+    ApiError::bad_data(msg)
 }
 
 #[derive(Deserialize, Default)]
@@ -201,11 +229,13 @@ struct Act {
 
 async fn act(
     State(o): Api,
+    who: Principal,
     Path((id, action)): Path<(i64, String)>,
     body: Option<Json<Act>>,
 ) -> ApiResult {
-    let a = body.map(|b| b.0).unwrap_or_default();
-    let by = a.by.as_deref();
+    let mut a = body.map(|b| b.0).unwrap_or_default();
+    let by = acting(&who, a.by.take())?;
+    let by = by.as_deref();
     match action.as_str() {
         "acknowledge" | "ack" => ok(o.acknowledge(id, by).await?),
         "resolve" => ok(o.resolve(id, by).await?),
@@ -225,10 +255,9 @@ async fn act(
             let text = a.text.ok_or_else(|| bad("a note needs `text`"))?;
             ok(o.note(id, by, &text).await?)
         }
-        other => Err(ApiError(
-            StatusCode::NOT_FOUND,
-            format!("no page action {other:?}: acknowledge, resolve, snooze, reassign or notes"),
-        )),
+        other => Err(ApiError::not_found(format!(
+            "no page action {other:?}: acknowledge, resolve, snooze, reassign or notes"
+        ))),
     }
 }
 
@@ -272,25 +301,31 @@ async fn tickets(State(o): Api, Query(q): Query<TicketsQuery>) -> ApiResult {
 
 async fn ticket_act(
     State(o): Api,
+    who: Principal,
     Path((id, action)): Path<(i64, String)>,
     body: Option<Json<Act>>,
 ) -> ApiResult {
-    let a = body.map(|b| b.0).unwrap_or_default();
+    let mut a = body.map(|b| b.0).unwrap_or_default();
+    let by = acting(&who, a.by.take())?;
     match action.as_str() {
         "assign" => {
             let to =
                 a.to.ok_or_else(|| bad("assign needs `to` (a person's handle)"))?;
-            ok(o.assign_ticket(id, a.by.as_deref(), &to).await?)
+            ok(o.assign_ticket(id, by.as_deref(), &to).await?)
         }
-        "close" => ok(o.close_ticket(id, a.by.as_deref()).await?),
-        other => Err(ApiError(
-            StatusCode::NOT_FOUND,
-            format!("no ticket action {other:?}: assign or close"),
-        )),
+        "close" => ok(o.close_ticket(id, by.as_deref()).await?),
+        other => Err(ApiError::not_found(format!(
+            "no ticket action {other:?}: assign or close"
+        ))),
     }
 }
 
-/// Reads: anyone who can reach the control plane.
+/// Every on-call route; [`ROUTES`] says who may use each.
+pub fn router(oncall: Arc<OnCall>) -> Router {
+    read_router(oncall.clone()).merge(write_router(oncall))
+}
+
+/// Reads.
 pub fn read_router(oncall: Arc<OnCall>) -> Router {
     Router::new()
         .route("/api/oncall/who", get(who))

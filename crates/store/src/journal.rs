@@ -2,22 +2,13 @@
 //! filtered by time, kind and subject, followed live.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use tokio::sync::broadcast;
 
 use crate::StoreError;
 use crate::db::Db;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    pub id: i64,
-    pub time: DateTime<Utc>,
-    pub kind: String,
-    pub source: String,
-    pub subject: String,
-    pub attributes: serde_json::Value,
-}
+pub use wire::Event;
 
 /// What to list; every field narrows.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +21,9 @@ pub struct Filter {
     /// Only events after this id (for resuming a follow).
     pub after_id: Option<i64>,
     pub limit: Option<i64>,
+    /// Leave out kinds that reveal hidden state (for readers who may not
+    /// see it).
+    pub without_hidden: bool,
 }
 
 #[derive(Clone)]
@@ -116,6 +110,12 @@ impl Journal {
         if f.after_id.is_some() {
             sql += &format!(" AND id > {}", next());
         }
+        if f.without_hidden {
+            for family in wire::kinds::HIDDEN_FAMILIES {
+                // Families are constant lowercase words: no quoting issue.
+                sql += &format!(" AND kind NOT LIKE '{family}.%'");
+            }
+        }
         sql += " ORDER BY id DESC";
         if f.limit.is_some() {
             sql += &format!(" LIMIT {}", next());
@@ -164,5 +164,23 @@ impl Journal {
     /// Events appended from now on, in process.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.live.subscribe()
+    }
+}
+
+/// The journal is the event sink of every component.
+impl wire::EventSink for Journal {
+    fn append(
+        &self,
+        e: wire::NewEvent,
+    ) -> wire::sink::BoxFuture<'_, Result<Event, wire::SinkError>> {
+        Box::pin(async move {
+            let time = e.time.unwrap_or_else(Utc::now);
+            self.append_at(time, &e.kind, &e.source, &e.subject, e.attributes)
+                .await
+                .map_err(|err| wire::SinkError {
+                    kind: e.kind.clone(),
+                    reason: err.to_string(),
+                })
+        })
     }
 }

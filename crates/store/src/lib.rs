@@ -1,12 +1,15 @@
 //! The store: one database (SQLite in the data dir by default, PostgreSQL
 //! with `--database-url`), one set of migrations, and the event journal.
 
+pub mod api;
 pub mod db;
 pub mod journal;
 pub mod migrate;
+pub mod tokens;
 
 pub use db::{Backend, Db};
 pub use journal::{Event, Filter, Journal};
+pub use tokens::Tokens;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -16,6 +19,8 @@ pub enum StoreError {
     Connect(String, String),
     #[error("migration {0} failed: {1}")]
     Migration(i64, String),
+    #[error("{0}")]
+    Invalid(String),
     #[error("database: {0}")]
     Sql(#[from] sqlx::Error),
 }

@@ -73,6 +73,20 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     );
     CREATE UNIQUE INDEX tickets_open_group ON tickets (group_key) WHERE status <> 'closed'",
     ),
+    (
+        3,
+        "named tokens",
+        "CREATE TABLE tokens (
+        id {id},
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        revoked_ms BIGINT
+    );
+    CREATE UNIQUE INDEX tokens_hash ON tokens (hash);
+    CREATE UNIQUE INDEX tokens_active_name ON tokens (name) WHERE revoked_ms IS NULL",
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

@@ -124,7 +124,51 @@ async fn suite(db: Db) {
     ids.dedup();
     assert_eq!(ids.len(), 50);
     assert_eq!(j.list(&Filter::default()).await.unwrap().len(), 53);
+    tokens(db.clone()).await;
     db.close().await;
+}
+
+/// Named tokens: stored hashed, resolved to their role, revoked for good.
+async fn tokens(db: Db) {
+    use wire::Role;
+    let t = store::Tokens::new(db.clone(), "owner-secret");
+    let owner = t.principal("owner-secret").await.unwrap().unwrap();
+    assert_eq!(owner.role, Role::Instructor);
+    let secret = t.create("alice", Role::Trainee).await.unwrap();
+    let p = t.principal(&secret).await.unwrap().unwrap();
+    assert_eq!((p.name.as_str(), p.role), ("alice", Role::Trainee));
+    // The secret itself is nowhere in the database.
+    let stored: Vec<String> = sqlx::query_scalar("SELECT hash FROM tokens")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert!(stored.iter().all(|h| !h.contains(&secret) && h.len() == 64));
+    // One active token per name; a bad name is refused with the rule.
+    let dup = t
+        .create("alice", Role::Viewer)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(dup.contains("exists"), "{dup}");
+    let bad = t
+        .create("al ice", Role::Viewer)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(bad.contains("letters, digits"), "{bad}");
+    assert!(t.principal("wrong").await.unwrap().is_none());
+    assert!(t.revoke("alice").await.unwrap());
+    assert!(!t.revoke("alice").await.unwrap());
+    assert!(t.principal(&secret).await.unwrap().is_none());
+    // After revoking, the name can be given again.
+    let again = t.create("alice", Role::Viewer).await.unwrap();
+    assert_eq!(
+        t.principal(&again).await.unwrap().unwrap().role,
+        Role::Viewer
+    );
+    let list = t.list().await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list[0].revoked.is_some() && list[1].revoked.is_none());
 }
 
 #[tokio::test]

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use wire::{EventSink, NewEvent};
+
 use super::log::{Delivery, DeliveryState, NotificationLog};
 
 /// Retry policy of deliveries.
@@ -34,29 +36,84 @@ pub struct Sender {
     tx: mpsc::UnboundedSender<Delivery>,
     pub log: Arc<NotificationLog>,
     policy: RetryPolicy,
+    events: Option<Arc<dyn EventSink>>,
+}
+
+/// Journals the final outcome of a delivery (`notification.sent` or
+/// `notification.failed`) when it happens.
+async fn journal_outcome(
+    events: Option<&Arc<dyn EventSink>>,
+    d: &Delivery,
+    attempts: u32,
+    error: Option<&str>,
+) {
+    let Some(events) = events else { return };
+    let kind = if error.is_some() {
+        "notification.failed"
+    } else {
+        "notification.sent"
+    };
+    let mut e = NewEvent::new(kind, "notify", &d.receiver)
+        .attr("integration", d.integration.clone())
+        .attr("target", d.url.clone())
+        .attr("attempts", attempts)
+        .attr("delivery", d.id);
+    if let Some(err) = error {
+        e = e.attr("error", err);
+    }
+    wire::sink::append_or_log(events.as_ref(), e).await;
 }
 
 impl Sender {
     /// Starts the sending task; deliveries left pending by a previous run are resent.
     pub fn start(log: Arc<NotificationLog>, policy: RetryPolicy) -> Sender {
+        Self::start_inner(log, policy, None)
+    }
+
+    /// As [`Sender::start`], journaling every delivery's outcome to `events`.
+    pub fn start_journaled(
+        log: Arc<NotificationLog>,
+        policy: RetryPolicy,
+        events: Arc<dyn EventSink>,
+    ) -> Sender {
+        Self::start_inner(log, policy, Some(events))
+    }
+
+    /// Where this sender journals (the alert router journals silences there too).
+    pub fn events(&self) -> Option<&Arc<dyn EventSink>> {
+        self.events.as_ref()
+    }
+
+    fn start_inner(
+        log: Arc<NotificationLog>,
+        policy: RetryPolicy,
+        events: Option<Arc<dyn EventSink>>,
+    ) -> Sender {
         let (tx, mut rx) = mpsc::unbounded_channel::<Delivery>();
         for d in log.pending() {
             let _ = tx.send(d);
         }
         let l = log.clone();
         let p = policy.clone();
+        let ev = events.clone();
         tokio::spawn(async move {
             let client = reqwest::Client::builder()
                 .timeout(policy.timeout)
                 .build()
                 .unwrap_or_default();
             while let Some(d) = rx.recv().await {
-                let (client, l, policy) = (client.clone(), l.clone(), policy.clone());
+                let (client, l, policy, ev) =
+                    (client.clone(), l.clone(), policy.clone(), ev.clone());
                 // Each delivery retries on its own: one slow receiver does not hold up others.
-                tokio::spawn(async move { deliver(&client, &l, &policy, d).await });
+                tokio::spawn(async move { deliver(&client, &l, &policy, ev.as_ref(), d).await });
             }
         });
-        Sender { tx, log, policy: p }
+        Sender {
+            tx,
+            log,
+            policy: p,
+            events,
+        }
     }
 
     /// Stores, then sends. The returned delivery is already in the log.
@@ -104,11 +161,13 @@ impl Sender {
                 return None;
             }
         };
-        let (log, policy, id, who) = (
+        let (log, policy, id, who, events, delivery) = (
             self.log.clone(),
             self.policy.clone(),
             d.id,
             receiver.to_string(),
+            self.events.clone(),
+            d.clone(),
         );
         tokio::spawn(async move {
             let mut backoff = policy.first_backoff;
@@ -116,6 +175,7 @@ impl Sender {
                 match action().await {
                     Ok(()) => {
                         let _ = log.update(id, DeliveryState::Sent, None);
+                        journal_outcome(events.as_ref(), &delivery, attempt, None).await;
                         return;
                     }
                     Err(e) => {
@@ -128,6 +188,7 @@ impl Sender {
                         let _ = log.update(id, state, Some(e.clone()));
                         if last {
                             tracing::error!(receiver = %who, error = %e, "notification failed after retries");
+                            journal_outcome(events.as_ref(), &delivery, attempt, Some(&e)).await;
                             return;
                         }
                     }
@@ -144,6 +205,7 @@ async fn deliver(
     client: &reqwest::Client,
     log: &NotificationLog,
     policy: &RetryPolicy,
+    events: Option<&Arc<dyn EventSink>>,
     d: Delivery,
 ) {
     let mut backoff = policy.first_backoff;
@@ -152,6 +214,7 @@ async fn deliver(
         let error = match outcome {
             Ok(r) if r.status().is_success() => {
                 let _ = log.update(d.id, DeliveryState::Sent, None);
+                journal_outcome(events, &d, attempt, None).await;
                 return;
             }
             Ok(r) => format!(
@@ -175,6 +238,7 @@ async fn deliver(
         let _ = log.update(d.id, state, Some(error.clone()));
         if last {
             tracing::error!(receiver = %d.receiver, url = %d.url, %error, "notification failed after retries");
+            journal_outcome(events, &d, attempt, Some(&error)).await;
             return;
         }
         tracing::warn!(receiver = %d.receiver, attempt, %error, "notification failed; retrying");

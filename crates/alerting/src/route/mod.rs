@@ -14,3 +14,16 @@ pub use config::{Config, parse_config};
 pub use dispatch::{Dispatcher, Notification};
 pub use service::Router;
 pub use silence::{Silence, Silences};
+
+/// The alert router's routes (Alertmanager API v2 and the notification log)
+/// and who may use them. Alerts come from rule evaluation inside the lab or
+/// from a real Prometheus holding an instructor's token.
+pub const ROUTES: &[wire::RouteAccess] = &[
+    wire::access::route("GET", "/api/v2/alerts", wire::Access::Read),
+    wire::access::route("POST", "/api/v2/alerts", wire::Access::Instruct),
+    wire::access::route("GET", "/api/v2/silences", wire::Access::Read),
+    wire::access::route("POST", "/api/v2/silences", wire::Access::Operate),
+    wire::access::route("GET", "/api/v2/silence/{id}", wire::Access::Read),
+    wire::access::route("DELETE", "/api/v2/silence/{id}", wire::Access::Operate),
+    wire::access::route("GET", "/api/lab/notifications", wire::Access::Read),
+];

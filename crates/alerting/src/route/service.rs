@@ -251,6 +251,25 @@ impl Router {
         Value::Array(list)
     }
 
+    /// Journals a silence change with the silence as it now is.
+    async fn journal_silence(&self, kind: &str, id: &str, who: &str) -> Result<(), wire::ApiError> {
+        let Some(events) = self.sender.events() else {
+            return Ok(());
+        };
+        let now = Utc::now();
+        let attrs = self
+            .silences
+            .list()
+            .into_iter()
+            .find(|s| s.id == id)
+            .map(|s| s.to_json(now))
+            .unwrap_or_default();
+        events
+            .append(wire::NewEvent::new(kind, who, id).attrs(attrs))
+            .await?;
+        Ok(())
+    }
+
     /// Alertmanager API v2: alerts (GET, POST) and silences; plus the notification log.
     pub fn api(self: Arc<Self>) -> axum::Router {
         type S = State<Arc<Router>>;
@@ -275,29 +294,45 @@ impl Router {
                         r.silences.list().iter().map(|s| s.to_json(now)).collect(),
                     ))
                 })
-                .post(|State(r): S, body: axum::body::Bytes| async move {
-                    let s: Silence = match serde_json::from_slice(&body) {
-                        Ok(s) => s,
-                        Err(e) => return bad(format!("invalid silence: {e}")).await,
-                    };
-                    match r.silences.upsert(s, Utc::now()) {
-                        Ok(id) => Json(json!({"silenceID": id})).into_response(),
-                        Err(e) => bad(e).await,
-                    }
-                }),
+                .post(
+                    |State(r): S, who: wire::Principal, body: axum::body::Bytes| async move {
+                        let s: Silence = match serde_json::from_slice(&body) {
+                            Ok(s) => s,
+                            Err(e) => return bad(format!("invalid silence: {e}")).await,
+                        };
+                        match r.silences.upsert(s, Utc::now()) {
+                            Ok(id) => {
+                                if let Err(e) =
+                                    r.journal_silence("silence.created", &id, &who.name).await
+                                {
+                                    return e.into_response();
+                                }
+                                Json(json!({"silenceID": id})).into_response()
+                            }
+                            Err(e) => bad(e).await,
+                        }
+                    },
+                ),
             )
             .route(
                 "/api/v2/silence/{id}",
-                delete(|State(r): S, Path(id): Path<String>| async move {
-                    match r.silences.expire(&id, Utc::now()) {
-                        Ok(()) => StatusCode::OK.into_response(),
-                        Err(e) => (
-                            StatusCode::NOT_FOUND,
-                            Json(json!({"code": 404, "message": e})),
-                        )
-                            .into_response(),
-                    }
-                })
+                delete(
+                    |State(r): S, who: wire::Principal, Path(id): Path<String>| async move {
+                        match r.silences.expire(&id, Utc::now()) {
+                            Ok(()) => {
+                                match r.journal_silence("silence.expired", &id, &who.name).await {
+                                    Ok(()) => StatusCode::OK.into_response(),
+                                    Err(e) => e.into_response(),
+                                }
+                            }
+                            Err(e) => (
+                                StatusCode::NOT_FOUND,
+                                Json(json!({"code": 404, "message": e})),
+                            )
+                                .into_response(),
+                        }
+                    },
+                )
                 .get(|State(r): S, Path(id): Path<String>| async move {
                     match r.silences.list().into_iter().find(|s| s.id == id) {
                         Some(s) => Json(s.to_json(Utc::now())).into_response(),

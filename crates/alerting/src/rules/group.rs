@@ -35,6 +35,18 @@ pub struct GroupState {
     pub evaluation_time: Duration,
     /// Series written at the last evaluation, to mark the vanished ones stale.
     written: HashSet<Labels>,
+    /// Alerts that started or stopped firing since last taken, in order.
+    pub transitions: Vec<Transition>,
+}
+
+/// An alert that started firing or resolved, at `at` (Unix ms).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub firing: bool,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub value: f64,
+    pub at: i64,
 }
 
 fn to_map(l: &Labels) -> BTreeMap<String, String> {
@@ -62,6 +74,7 @@ impl GroupState {
             last_evaluation: 0,
             evaluation_time: Duration::ZERO,
             written: HashSet::new(),
+            transitions: Vec::new(),
         }
     }
 
@@ -207,6 +220,7 @@ impl GroupState {
                     present.insert(k, (lm, ann, v));
                 }
                 let alerts = &mut self.alerts[i];
+                let transitions = &mut self.transitions;
                 for (k, (lm, ann, v)) in present.iter() {
                     match alerts.get_mut(k) {
                         Some(a) if a.state != AlertState::Inactive => {
@@ -237,6 +251,13 @@ impl GroupState {
                         if a.state == AlertState::Pending && now - a.active_at >= for_ms {
                             a.state = AlertState::Firing;
                             a.fired_at = Some(now);
+                            transitions.push(Transition {
+                                firing: true,
+                                labels: a.labels.clone(),
+                                annotations: a.annotations.clone(),
+                                value: a.value,
+                                at: now,
+                            });
                         }
                         continue;
                     }
@@ -249,6 +270,13 @@ impl GroupState {
                             }
                             a.state = AlertState::Inactive;
                             a.resolved_at = Some(now);
+                            transitions.push(Transition {
+                                firing: false,
+                                labels: a.labels.clone(),
+                                annotations: a.annotations.clone(),
+                                value: a.value,
+                                at: now,
+                            });
                         }
                         AlertState::Inactive => {
                             if a.resolved_at

@@ -17,6 +17,7 @@ use telemetry::promql::Engine;
 
 pub use file::{Problem, Rule, RuleFileError, RuleGroup, RuleKind, load_rules, parse_rules};
 use group::GroupState;
+pub use group::Transition;
 pub use state::{ActiveAlert, AlertState};
 
 /// An alert as sent to an Alertmanager (API v2 `postableAlert`).
@@ -76,6 +77,40 @@ pub fn go_e(v: f64) -> String {
     }
 }
 
+/// The journal event of an alert transition (`alert.firing`, `alert.resolved`).
+pub fn transition_event(t: &Transition) -> wire::NewEvent {
+    let name = t.labels.get("alertname").cloned().unwrap_or_default();
+    let e = wire::NewEvent::new(
+        if t.firing {
+            "alert.firing"
+        } else {
+            "alert.resolved"
+        },
+        "rules",
+        &name,
+    )
+    .at(ms_to_dt(t.at))
+    .attr(
+        "labels",
+        serde_json::to_value(&t.labels).unwrap_or_default(),
+    );
+    if t.firing {
+        e.attr(
+            "annotations",
+            serde_json::to_value(&t.annotations).unwrap_or_default(),
+        )
+        .attr("value", go_e(t.value))
+    } else {
+        e
+    }
+}
+
+/// The rule manager's Prometheus API routes: open reads.
+pub const ROUTES: &[wire::RouteAccess] = &[
+    wire::access::route("GET", "/api/v1/rules", wire::Access::Read),
+    wire::access::route("GET", "/api/v1/alerts", wire::Access::Read),
+];
+
 /// All rule groups of the lab, evaluated on their intervals.
 pub struct RuleManager {
     groups: Vec<Mutex<GroupState>>,
@@ -108,13 +143,26 @@ impl RuleManager {
         store: &S,
         now: i64,
     ) -> Vec<OutgoingAlert> {
+        self.evaluate_group_changes(i, store, now).0
+    }
+
+    /// Evaluates group `i` at `now` (ms): the alerts to send, and the alerts
+    /// that started firing or resolved in this evaluation.
+    pub fn evaluate_group_changes<S: RuleStore>(
+        &self,
+        i: usize,
+        store: &S,
+        now: i64,
+    ) -> (Vec<OutgoingAlert>, Vec<Transition>) {
         let Some(g) = self.groups.get(i) else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         let mut g = g.lock().unwrap_or_else(|e| e.into_inner());
         g.evaluate(&self.engine, store, now, &self.external_labels);
+        let transitions = std::mem::take(&mut g.transitions);
         let resend = g.interval.max(Duration::from_secs(60)).as_millis() as i64;
-        g.all_alerts()
+        let alerts = g
+            .all_alerts()
             .filter(|(_, a)| {
                 a.state == AlertState::Firing
                     || (a.state == AlertState::Inactive && a.resolved_at.is_some())
@@ -129,7 +177,8 @@ impl RuleManager {
                 }),
                 generator_url: self.generator_url.clone(),
             })
-            .collect()
+            .collect();
+        (alerts, transitions)
     }
 
     /// Evaluates every group once at `now` (tests, `rules` tooling).
@@ -139,11 +188,14 @@ impl RuleManager {
             .collect()
     }
 
-    /// Runs every group on its interval until the task is dropped.
+    /// Runs every group on its interval until the task is dropped. Alerts
+    /// that start firing or resolve are journaled to `events` (awaited)
+    /// before the alerts go to `sink`.
     pub async fn run<S: RuleStore + 'static>(
         self: Arc<Self>,
         store: Arc<S>,
         sink: Arc<dyn AlertSink>,
+        events: Arc<dyn wire::EventSink>,
     ) {
         let mut tasks = Vec::new();
         for i in 0..self.groups.len() {
@@ -151,7 +203,7 @@ impl RuleManager {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .interval;
-            let (m, s, sink) = (self.clone(), store.clone(), sink.clone());
+            let (m, s, sink, events) = (self.clone(), store.clone(), sink.clone(), events.clone());
             tasks.push(tokio::spawn(async move {
                 let mut tick = tokio::time::interval(interval);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -159,10 +211,20 @@ impl RuleManager {
                     tick.tick().await;
                     let (m2, s2) = (m.clone(), s.clone());
                     let now = Utc::now().timestamp_millis();
-                    let alerts =
-                        tokio::task::spawn_blocking(move || m2.evaluate_group(i, s2.as_ref(), now))
-                            .await
-                            .unwrap_or_default();
+                    let evaluated = tokio::task::spawn_blocking(move || {
+                        m2.evaluate_group_changes(i, s2.as_ref(), now)
+                    })
+                    .await;
+                    let (alerts, transitions) = match evaluated {
+                        Ok(r) => r,
+                        Err(e) => {
+                            tracing::error!(group = i, error = %e, "rule group evaluation panicked; its alerts keep their last state");
+                            continue;
+                        }
+                    };
+                    for t in transitions {
+                        wire::sink::append_or_log(events.as_ref(), transition_event(&t)).await;
+                    }
                     if !alerts.is_empty() {
                         sink.send(alerts);
                     }

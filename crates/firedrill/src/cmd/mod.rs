@@ -13,6 +13,7 @@ pub mod query;
 pub mod silence;
 pub mod slo;
 pub mod status;
+pub mod token;
 pub mod topology;
 pub mod trace;
 pub mod tsdb;

@@ -8,10 +8,12 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use lab::api::LabApi;
-use lab::events::EventLog;
 use lab::loadgen::{DailyPattern, LoadGen, LoadGenConfig};
 use lab::supervisor::{LaunchSpec, Supervisor, SupervisorConfig};
 use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use wire::{EventSink, NewEvent};
 
 use crate::cli::{Cli, UpArgs};
 use crate::datadir::{self, LabRecord};
@@ -45,9 +47,13 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let cp_addr = listener.local_addr()?;
     let url = format!("http://{cp_addr}");
 
-    let events = Arc::new(EventLog::open(&data_dir).context("opening the event log")?);
-    let (journal, journal_task) =
-        crate::journal::start(&data_dir, args.database_url.as_deref(), &events).await?;
+    let open_reads = cp_addr.ip().is_loopback();
+    let journal = open_journal(&data_dir, args.database_url.as_deref()).await?;
+    let tokens = store::Tokens::new(journal.db().clone(), &token);
+    let events: Arc<dyn EventSink> = Arc::new(journal.clone());
+    // Every task of the lab, stopped together.
+    let stop = CancellationToken::new();
+    let mut tasks = JoinSet::new();
     let spinner = Spinner::new(&format!("starting the {} lab", topology.name));
     let cfg = SupervisorConfig {
         launch: LaunchSpec {
@@ -72,7 +78,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let sup_slot: Arc<tokio::sync::OnceCell<Arc<Supervisor>>> = Arc::default();
     let early = early_router(sup_slot.clone());
     let (router_tx, router_rx) = tokio::sync::watch::channel(early);
-    let server = tokio::spawn(serve(listener, router_rx));
+    tasks.spawn(serve(listener, router_rx, stop.clone()));
 
     let slot = sup_slot.clone();
     let created = move |s: Arc<Supervisor>| {
@@ -86,7 +92,8 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
         Ok(s) => s,
         Err(e) => {
             spinner.fail();
-            server.abort();
+            stop.cancel();
+            tasks.shutdown().await;
             return Err(e.into());
         }
     };
@@ -117,7 +124,6 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let lab_api = LabApi {
         supervisor: sup.clone(),
         loadgen: loadgen.clone(),
-        token: token.clone(),
         shutdown: shutdown.clone(),
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
@@ -130,6 +136,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
         rule_groups,
         evaluation_interval: args.evaluation_interval.unwrap_or(args.scrape_interval),
         alerting: alerting_setup,
+        events: events.clone(),
     };
     let monitoring =
         match crate::monitoring::Monitoring::start(&data_dir, sup.clone(), cp_addr, mon_cfg) {
@@ -137,35 +144,30 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
             Err(e) => {
                 spinner.fail();
                 sup.shutdown().await;
-                server.abort();
+                stop.cancel();
+                tasks.shutdown().await;
                 return Err(e);
             }
         };
     let cp_metrics = Arc::new(ControlPlaneMetrics::new(&sup));
-    let oncall = crate::oncall::start(oncall_cfg, &journal, &monitoring.router, &url, &token);
-    let alert_journal = crate::journal::record_alerts(monitoring.rules.clone(), journal.clone());
+    let oncall = crate::oncall::start(oncall_cfg, &journal, &monitoring.router, &url);
+    tasks.spawn(oncall.clone().run_timers(Duration::from_secs(1)));
     let faults = chaos::FaultController::new(
         sup.clone(),
         journal.clone(),
         token.clone(),
         data_dir.clone(),
     );
-    let fault_task = tokio::spawn(faults.clone().run());
+    tasks.spawn(faults.clone().run());
     let router = lab_api
         .router()
         .merge(monitoring.router())
-        .merge(oncall.router.clone())
-        .merge(chaos::faults::api::read_router(faults.clone()))
-        .merge(crate::guard::guarded(
-            chaos::faults::api::write_router(faults.clone()),
-            &token,
-        ))
-        .merge(crate::guard::guarded(
-            crate::journal::write_router(journal.clone()),
-            &token,
-        ))
-        .merge(crate::journal::router(journal))
+        .merge(oncall::api::router(oncall))
+        .merge(chaos::faults::api::router(faults.clone()))
+        .merge(store::api::router(journal.clone(), tokens.clone()))
         .merge(metrics_router(loadgen.clone(), cp_metrics));
+    let guard = wire::access::Guard::new(crate::routes::all(), Arc::new(tokens), open_reads);
+    let router = guard.apply(router);
     let _ = router_tx.send(router);
     spinner.done(&format!(
         "{} lab up in {:.2}s",
@@ -182,29 +184,51 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
             started_at: chrono::Utc::now(),
         },
     )?;
-    print_banner(&sup, &url, &data_dir);
+    print_banner(&sup, &url, &data_dir, open_reads);
 
     wait_for_stop(&shutdown).await;
     eprintln!("stopping the lab…");
     drop(loadgen);
-    fault_task.abort();
     // Every fault ends before the instances stop: no paused process, no
     // burning thread, no fill file outlives the lab.
     faults.shutdown().await;
-    oncall.ticker.abort();
-    alert_journal.abort();
     sup.shutdown().await;
     monitoring.close();
-    events.record("lab.stopped", "supervisor", &sup.topology().name, []);
-    // Let the journal take the last events before leaving.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    journal_task.abort();
+    wire::sink::append_or_log(
+        events.as_ref(),
+        NewEvent::new("lab.stopped", "supervisor", &sup.topology().name),
+    )
+    .await;
     datadir::remove_record(&data_dir);
-    server.abort();
+    // The server stops taking connections and finishes the requests under
+    // way; streams still open after a grace period are cut.
+    stop.cancel();
+    let drained = tokio::time::timeout(Duration::from_secs(2), async {
+        while tasks.join_next().await.is_some() {}
+    });
+    if drained.await.is_err() {
+        tasks.shutdown().await;
+    }
+    journal.db().close().await;
     Ok(())
 }
 
-fn print_banner(sup: &Supervisor, url: &str, data_dir: &std::path::Path) {
+/// Opens the database (SQLite in the data dir, or `--database-url`) and
+/// its journal.
+async fn open_journal(data_dir: &std::path::Path, url: Option<&str>) -> Result<store::Journal> {
+    let url = url
+        .map(str::to_string)
+        .unwrap_or_else(|| store::Db::sqlite_url(data_dir));
+    let db = store::Db::open(&url).await.with_context(|| {
+        format!(
+            "opening the database {}",
+            store::db::url_without_password(&url)
+        )
+    })?;
+    Ok(store::Journal::new(db))
+}
+
+fn print_banner(sup: &Supervisor, url: &str, data_dir: &std::path::Path, open_reads: bool) {
     let topo = sup.topology();
     let entry = sup
         .instances()
@@ -224,6 +248,12 @@ fn print_banner(sup: &Supervisor, url: &str, data_dir: &std::path::Path) {
         "\n  {} services, {n} instances, traffic flowing. Next: in another terminal run `firedrill status`.",
         topo.services.len()
     );
+    if !open_reads {
+        println!(
+            "  {} the control plane listens beyond loopback: every request, reads included, needs a token (`firedrill token create`).",
+            paint("note", "1;33")
+        );
+    }
     println!("  Ctrl-C stops everything.\n");
 }
 
@@ -244,10 +274,18 @@ async fn wait_for_stop(shutdown: &Notify) {
     }
 }
 
-/// Serves whatever router is current; swapped once the lab is up.
-async fn serve(listener: tokio::net::TcpListener, routers: tokio::sync::watch::Receiver<Router>) {
+/// Serves whatever router is current (swapped once the lab is up) until
+/// `stop`, then finishes the requests under way.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    routers: tokio::sync::watch::Receiver<Router>,
+    stop: CancellationToken,
+) {
     let svc = tower_service(routers);
-    if let Err(e) = axum::serve(listener, svc).await {
+    if let Err(e) = axum::serve(listener, svc)
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await
+    {
         tracing::error!(error = %e, "control plane server stopped");
     }
 }

@@ -134,12 +134,52 @@ impl Lab {
             .to_string()
     }
 
+    /// GET as the lab's owner (the data dir's token: the instructor).
     pub fn get(&self, path: &str) -> Value {
         self.http
             .get(format!("{}{path}", self.url))
+            .bearer_auth(self.token())
             .send()
             .and_then(|r| r.json())
             .unwrap_or(Value::Null)
+    }
+
+    /// Any request with any token (or none): the status and JSON body.
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut r = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().unwrap_or(Value::Null))
+    }
+
+    /// The status of a request, without reading its body (streams).
+    pub fn status_of(&self, method: &str, path: &str, token: Option<&str>) -> u16 {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut r = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().expect("request").status().as_u16()
+    }
+
+    /// Creates a named token with `firedrill token create`; returns its secret.
+    pub fn new_token(&self, name: &str, role: &str) -> String {
+        let (ok, out, err) = self.cli(&["token", "create", "--name", name, "--role", role]);
+        assert!(ok, "token create failed: {err}");
+        out.lines().next().expect("a token").trim().to_string()
     }
 
     pub fn post(&self, path: &str, body: Value) -> Value {

@@ -1,21 +1,21 @@
 //! The control plane's lab endpoints (`/api/lab/*`): registry for instances,
 //! status, operations, load control, events and traces.
 
-pub mod auth;
-
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Notify;
+use wire::access::{Access, RouteAccess, route};
+use wire::envelope::{ApiResult, success};
+use wire::lab::{
+    ConfigChanged, ConfigSet, Deploy, Drain, Drained, LoadSet, Restarted, Rollback, Scale, Target,
+};
+use wire::{ApiError, NewEvent, Principal};
 
-use crate::loadgen::{DailyPattern, LoadGen};
+use crate::loadgen::{DailyPattern, LoadGen, LoadStatus};
 use crate::supervisor::{Supervisor, SupervisorError};
 
 /// What the lab endpoints work on.
@@ -23,42 +23,44 @@ use crate::supervisor::{Supervisor, SupervisorError};
 pub struct LabApi {
     pub supervisor: Arc<Supervisor>,
     pub loadgen: Arc<LoadGen>,
-    pub token: String,
     /// Notified by `POST /api/lab/shutdown` (`firedrill down`).
     pub shutdown: Arc<Notify>,
     pub http: reqwest::Client,
 }
 
-/// An error answer: status and a reason, as `{"status":"error","error":...}`.
-#[derive(Debug)]
-pub struct ApiError(pub StatusCode, pub String);
+/// The lab's routes and who may use them.
+pub const ROUTES: &[RouteAccess] = &[
+    route("GET", "/api/lab/registry", Access::Public),
+    route("GET", "/api/lab/services", Access::Read),
+    route("GET", "/api/lab/topology", Access::Read),
+    route("GET", "/api/lab/traces/{id}", Access::Read),
+    route("GET", "/api/lab/load", Access::Read),
+    route("POST", "/api/lab/load", Access::Operate),
+    route("POST", "/api/lab/restart", Access::Operate),
+    route("POST", "/api/lab/scale", Access::Operate),
+    route("POST", "/api/lab/drain", Access::Operate),
+    route("POST", "/api/lab/config", Access::Operate),
+    route("POST", "/api/lab/deploy", Access::Operate),
+    route("POST", "/api/lab/rollback", Access::Operate),
+    route("POST", "/api/lab/shutdown", Access::Instruct),
+];
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({"status": "error", "error": self.1}))).into_response()
+fn api_error(e: SupervisorError) -> ApiError {
+    match e {
+        SupervisorError::UnknownService(_)
+        | SupervisorError::UnknownInstance { .. }
+        | SupervisorError::UnknownVersion { .. }
+        | SupervisorError::BadScale(_)
+        | SupervisorError::NothingToRollBack(_)
+        | SupervisorError::Admin { .. } => ApiError::bad_data(e.to_string()),
+        SupervisorError::PortInUse { .. } | SupervisorError::NoPorts => {
+            ApiError::conflict(e.to_string())
+        }
+        SupervisorError::Journal(_) | SupervisorError::ShuttingDown => {
+            ApiError::unavailable(e.to_string())
+        }
+        _ => ApiError::internal(e.to_string()),
     }
-}
-
-impl From<SupervisorError> for ApiError {
-    fn from(e: SupervisorError) -> Self {
-        let status = match e {
-            SupervisorError::UnknownService(_)
-            | SupervisorError::UnknownInstance { .. }
-            | SupervisorError::UnknownVersion { .. }
-            | SupervisorError::BadScale(_)
-            | SupervisorError::NothingToRollBack(_) => StatusCode::BAD_REQUEST,
-            SupervisorError::Admin { .. } => StatusCode::BAD_REQUEST,
-            SupervisorError::PortInUse { .. } | SupervisorError::NoPorts => StatusCode::CONFLICT,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        ApiError(status, e.to_string())
-    }
-}
-
-type ApiResult = Result<Json<serde_json::Value>, ApiError>;
-
-fn ok(data: serde_json::Value) -> ApiResult {
-    Ok(Json(json!({"status": "success", "data": data})))
 }
 
 impl LabApi {
@@ -67,7 +69,6 @@ impl LabApi {
             .route("/api/lab/registry", get(registry))
             .route("/api/lab/services", get(services))
             .route("/api/lab/topology", get(topology))
-            .route("/api/lab/events", get(events))
             .route("/api/lab/traces/{id}", get(trace))
             .route("/api/lab/load", get(load_get).post(load_set))
             .route("/api/lab/restart", post(restart))
@@ -85,41 +86,26 @@ async fn registry(State(api): State<LabApi>) -> Json<serde_json::Value> {
     Json(json!({ "services": api.supervisor.registry() }))
 }
 
-async fn services(State(api): State<LabApi>) -> ApiResult {
-    ok(json!({
+async fn services(State(api): State<LabApi>) -> ApiResult<serde_json::Value> {
+    Ok(success(json!({
         "lab": api.supervisor.topology().name,
         "entry": api.supervisor.topology().entry,
         "services": api.supervisor.status(),
-    }))
+    })))
 }
 
-async fn topology(State(api): State<LabApi>) -> ApiResult {
-    ok(serde_json::to_value(api.supervisor.topology()).unwrap_or_default())
-}
-
-#[derive(Deserialize)]
-struct EventsQuery {
-    kind: Option<String>,
-    limit: Option<usize>,
-}
-
-async fn events(State(api): State<LabApi>, Query(q): Query<EventsQuery>) -> ApiResult {
-    let mut all = api.supervisor.events().list(q.kind.as_deref());
-    if let Some(limit) = q.limit
-        && all.len() > limit
-    {
-        all.drain(..all.len() - limit);
-    }
-    ok(serde_json::to_value(all).unwrap_or_default())
+async fn topology(State(api): State<LabApi>) -> ApiResult<serde_json::Value> {
+    Ok(success(
+        serde_json::to_value(api.supervisor.topology()).unwrap_or_default(),
+    ))
 }
 
 /// Assembles a trace by asking every instance for its spans of it.
-async fn trace(State(api): State<LabApi>, Path(id): Path<String>) -> ApiResult {
+async fn trace(State(api): State<LabApi>, Path(id): Path<String>) -> ApiResult<serde_json::Value> {
     if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ApiError(
-            StatusCode::BAD_REQUEST,
-            format!("trace id {id:?} is not 32 hex digits"),
-        ));
+        return Err(ApiError::bad_data(format!(
+            "trace id {id:?} is not 32 hex digits"
+        )));
     }
     let asks = api.supervisor.instances().into_iter().map(|i| {
         let url = format!("http://{}/traces/{id}", i.addr);
@@ -146,49 +132,37 @@ async fn trace(State(api): State<LabApi>, Path(id): Path<String>) -> ApiResult {
         })
         .collect();
     if spans.is_empty() {
-        return Err(ApiError(
-            StatusCode::NOT_FOUND,
-            format!("no instance has spans of trace {id} (they keep the most recent spans only)"),
-        ));
+        return Err(ApiError::not_found(format!(
+            "no instance has spans of trace {id} (they keep the most recent spans only)"
+        )));
     }
     spans.sort_by(|a, b| {
         let k = |v: &serde_json::Value| v.get("start").map(|s| s.to_string()).unwrap_or_default();
         k(a).cmp(&k(b))
     });
-    ok(json!({"trace_id": id, "spans": spans}))
+    Ok(success(json!({"trace_id": id, "spans": spans})))
 }
 
-async fn load_get(State(api): State<LabApi>) -> ApiResult {
-    ok(serde_json::to_value(api.loadgen.status()).unwrap_or_default())
-}
-
-#[derive(Deserialize)]
-struct LoadSet {
-    rps: Option<f64>,
-    /// `"daily"` to turn the daily pattern on, `"flat"` to turn it off.
-    pattern: Option<String>,
-    /// Length of a day for the pattern, seconds.
-    day_seconds: Option<f64>,
+async fn load_get(State(api): State<LabApi>) -> ApiResult<LoadStatus> {
+    Ok(success(api.loadgen.status()))
 }
 
 async fn load_set(
     State(api): State<LabApi>,
-    headers: HeaderMap,
-    Json(req): Json<LoadSet>,
-) -> ApiResult {
-    auth::check(&headers, &api.token)?;
-    if let Some(rps) = req.rps {
-        if !(0.0..=100_000.0).contains(&rps) || !rps.is_finite() {
-            return Err(ApiError(
-                StatusCode::BAD_REQUEST,
-                format!("rps {rps} is out of range (0..=100000)"),
-            ));
-        }
-        api.loadgen.set_rps(rps);
+    who: Principal,
+    req: Result<Json<LoadSet>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<LoadStatus> {
+    let Json(req) = req?;
+    if let Some(rps) = req.rps
+        && (!rps.is_finite() || !(0.0..=100_000.0).contains(&rps))
+    {
+        return Err(ApiError::bad_data(format!(
+            "rps {rps} is out of range (0..=100000)"
+        )));
     }
-    match req.pattern.as_deref() {
-        None => {}
-        Some("flat") => api.loadgen.set_pattern(None),
+    let pattern = match req.pattern.as_deref() {
+        None => None,
+        Some("flat") => Some(None),
         Some("daily") => {
             let mut p = DailyPattern::default();
             if let Some(s) = req.day_seconds {
@@ -196,133 +170,122 @@ async fn load_set(
                     .ok()
                     .filter(|d| d.as_secs() >= 60)
                     .ok_or_else(|| {
-                        ApiError(
-                            StatusCode::BAD_REQUEST,
-                            format!("day_seconds {s} must be at least 60"),
-                        )
+                        ApiError::bad_data(format!("day_seconds {s} must be at least 60"))
                     })?;
             }
-            api.loadgen.set_pattern(Some(p));
+            Some(Some(p))
         }
         Some(other) => {
-            return Err(ApiError(
-                StatusCode::BAD_REQUEST,
-                format!("unknown pattern {other:?}: use \"daily\" or \"flat\""),
-            ));
+            return Err(ApiError::bad_data(format!(
+                "unknown pattern {other:?}: use \"daily\" or \"flat\""
+            )));
         }
+    };
+    if let Some(rps) = req.rps {
+        api.loadgen.set_rps(rps);
+    }
+    if let Some(p) = pattern {
+        api.loadgen.set_pattern(p);
     }
     let status = api.loadgen.status();
-    api.supervisor.events().record(
-        "load.changed",
-        "api",
-        "loadgen",
-        [
-            ("rps", status.rps.into()),
-            ("pattern", status.pattern.is_some().into()),
-        ],
-    );
-    ok(serde_json::to_value(status).unwrap_or_default())
+    api.supervisor
+        .events()
+        .append(
+            NewEvent::new("load.changed", &who.name, "loadgen")
+                .attr("rps", status.rps)
+                .attr("pattern", status.pattern.is_some()),
+        )
+        .await?;
+    Ok(success(status))
 }
 
-#[derive(Deserialize)]
-struct Target {
-    service: String,
-    index: Option<u32>,
-}
+type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
 async fn restart(
     State(api): State<LabApi>,
-    headers: HeaderMap,
-    Json(t): Json<Target>,
-) -> ApiResult {
-    auth::check(&headers, &api.token)?;
-    api.supervisor.restart(&t.service, t.index).await?;
-    ok(json!({"restarted": t.service, "index": t.index}))
-}
-
-#[derive(Deserialize)]
-struct Scale {
-    service: String,
-    instances: u32,
-}
-
-async fn scale(State(api): State<LabApi>, headers: HeaderMap, Json(s): Json<Scale>) -> ApiResult {
-    auth::check(&headers, &api.token)?;
-    api.supervisor.scale(&s.service, s.instances, "api").await?;
-    ok(json!({"service": s.service, "instances": s.instances}))
-}
-
-#[derive(Deserialize)]
-struct Drain {
-    service: String,
-    index: u32,
-    #[serde(default = "yes")]
-    on: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-async fn drain(State(api): State<LabApi>, headers: HeaderMap, Json(d): Json<Drain>) -> ApiResult {
-    auth::check(&headers, &api.token)?;
+    who: Principal,
+    t: Body<Target>,
+) -> ApiResult<Restarted> {
+    let Json(t) = t?;
     api.supervisor
-        .drain(&d.service, d.index, d.on, "api")
-        .await?;
-    ok(json!({"service": d.service, "index": d.index, "draining": d.on}))
+        .restart(&t.service, t.index, &who.name)
+        .await
+        .map_err(api_error)?;
+    Ok(success(Restarted {
+        restarted: t.service,
+        index: t.index,
+    }))
 }
 
-#[derive(Deserialize)]
-struct ConfigSet {
-    service: String,
-    set: BTreeMap<String, String>,
+async fn scale(State(api): State<LabApi>, who: Principal, s: Body<Scale>) -> ApiResult<Scale> {
+    let Json(s) = s?;
+    api.supervisor
+        .scale(&s.service, s.instances, &who.name)
+        .await
+        .map_err(api_error)?;
+    Ok(success(s))
+}
+
+async fn drain(State(api): State<LabApi>, who: Principal, d: Body<Drain>) -> ApiResult<Drained> {
+    let Json(d) = d?;
+    api.supervisor
+        .drain(&d.service, d.index, d.on, &who.name)
+        .await
+        .map_err(api_error)?;
+    Ok(success(Drained {
+        service: d.service,
+        index: d.index,
+        draining: d.on,
+    }))
 }
 
 async fn config_set(
     State(api): State<LabApi>,
-    headers: HeaderMap,
-    Json(c): Json<ConfigSet>,
-) -> ApiResult {
-    auth::check(&headers, &api.token)?;
+    who: Principal,
+    c: Body<ConfigSet>,
+) -> ApiResult<ConfigChanged> {
+    let Json(c) = c?;
     if c.set.is_empty() {
-        return Err(ApiError(
-            StatusCode::BAD_REQUEST,
-            "nothing to set: give key=value pairs".into(),
-        ));
+        return Err(ApiError::bad_data("nothing to set: give key=value pairs"));
     }
-    let config = api.supervisor.config_set(&c.service, c.set, "api").await?;
-    ok(json!({"service": c.service, "config": config}))
+    let config = api
+        .supervisor
+        .config_set(&c.service, c.set, &who.name)
+        .await
+        .map_err(api_error)?;
+    Ok(success(ConfigChanged {
+        service: c.service,
+        config,
+    }))
 }
 
-#[derive(Deserialize)]
-struct Deploy {
-    service: String,
-    version: String,
-}
-
-async fn deploy(State(api): State<LabApi>, headers: HeaderMap, Json(d): Json<Deploy>) -> ApiResult {
-    auth::check(&headers, &api.token)?;
-    api.supervisor.deploy(&d.service, &d.version, "api").await?;
-    ok(json!({"service": d.service, "version": d.version}))
-}
-
-#[derive(Deserialize)]
-struct Rollback {
-    service: String,
+async fn deploy(State(api): State<LabApi>, who: Principal, d: Body<Deploy>) -> ApiResult<Deploy> {
+    let Json(d) = d?;
+    api.supervisor
+        .deploy(&d.service, &d.version, &who.name)
+        .await
+        .map_err(api_error)?;
+    Ok(success(d))
 }
 
 async fn rollback(
     State(api): State<LabApi>,
-    headers: HeaderMap,
-    Json(r): Json<Rollback>,
-) -> ApiResult {
-    auth::check(&headers, &api.token)?;
-    let version = api.supervisor.rollback(&r.service, "api").await?;
-    ok(json!({"service": r.service, "version": version}))
+    who: Principal,
+    r: Body<Rollback>,
+) -> ApiResult<Deploy> {
+    let Json(r) = r?;
+    let version = api
+        .supervisor
+        .rollback(&r.service, &who.name)
+        .await
+        .map_err(api_error)?;
+    Ok(success(Deploy {
+        service: r.service,
+        version,
+    }))
 }
 
-async fn shutdown(State(api): State<LabApi>, headers: HeaderMap) -> ApiResult {
-    auth::check(&headers, &api.token)?;
+async fn shutdown(State(api): State<LabApi>) -> ApiResult<serde_json::Value> {
     api.shutdown.notify_one();
-    ok(json!({"stopping": true}))
+    Ok(success(json!({"stopping": true})))
 }

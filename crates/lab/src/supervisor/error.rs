@@ -44,4 +44,7 @@ pub enum SupervisorError {
     Admin { who: String, reason: String },
     #[error("the lab is shutting down")]
     ShuttingDown,
+    /// The change was made but could not be journaled.
+    #[error("{0}")]
+    Journal(#[from] wire::SinkError),
 }

@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
+use wire::NewEvent;
+
 use super::process::{Launch, terminate};
 use super::{Shared, SupervisorError};
 
@@ -60,6 +62,8 @@ pub(crate) enum Command {
     Restart {
         version: Option<String>,
         reason: &'static str,
+        /// Who asked (journaled as the event's source).
+        source: String,
         reply: Reply,
     },
     /// Stop for good; replies once the process is gone.
@@ -209,12 +213,13 @@ async fn run(
                     backoff = MIN_BACKOFF;
                 }
                 lock(&info).last_exit = Some(why.clone());
-                shared.events.record(
-                    "instance.crashed",
-                    "supervisor",
-                    &name,
-                    [("reason", why.clone().into()), ("pid", pid.into())],
-                );
+                shared
+                    .emit_or_log(
+                        NewEvent::new("instance.crashed", "supervisor", &name)
+                            .attr("reason", why.clone())
+                            .attr("pid", pid),
+                    )
+                    .await;
                 if crash_wait(&shared, &info, &mut rx, &mut backoff, &name).await {
                     return;
                 }
@@ -224,20 +229,23 @@ async fn run(
                 shared.changed();
                 terminate(&mut child, STOP_GRACE).await;
                 match cmd {
-                    Some(Command::Restart { version, reason, reply }) => {
-                        let mut i = lock(&info);
-                        if let Some(v) = version {
-                            i.version = v;
-                        }
-                        i.restarts += 1;
-                        let v = i.version.clone();
-                        drop(i);
-                        shared.events.record(
-                            "instance.restarted",
-                            "supervisor",
-                            &name,
-                            [("reason", reason.into()), ("version", v.into())],
-                        );
+                    Some(Command::Restart { version, reason, source, reply }) => {
+                        let v = {
+                            let mut i = lock(&info);
+                            if let Some(v) = version {
+                                i.version = v;
+                            }
+                            i.restarts += 1;
+                            i.version.clone()
+                        };
+                        // Journaled before the caller hears back.
+                        shared
+                            .emit_or_log(
+                                NewEvent::new("instance.restarted", &source, &name)
+                                    .attr("reason", reason)
+                                    .attr("version", v),
+                            )
+                            .await;
                         pending = Some(reply);
                     }
                     Some(Command::Stop { reply }) => {
@@ -289,16 +297,14 @@ async fn crash_wait(
         i.restarts
     };
     shared.restart_counter(name);
-    shared.events.record(
-        "instance.restarted",
-        "supervisor",
-        name,
-        [
-            ("reason", "crashed".into()),
-            ("backoff_ms", (wait.as_millis() as u64).into()),
-            ("restarts", restarts.into()),
-        ],
-    );
+    shared
+        .emit_or_log(
+            NewEvent::new("instance.restarted", "supervisor", name)
+                .attr("reason", "crashed")
+                .attr("backoff_ms", wait.as_millis() as u64)
+                .attr("restarts", restarts),
+        )
+        .await;
     false
 }
 

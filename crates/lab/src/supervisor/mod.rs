@@ -15,13 +15,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 use tokio::sync::{oneshot, watch};
+use wire::{EventSink, NewEvent};
 
 pub use error::SupervisorError;
 pub use instance::{InstanceInfo, InstanceState};
 pub use metrics::SupervisorMetrics;
 pub use process::LaunchSpec;
 
-use crate::events::EventLog;
 use crate::topology::Topology;
 use instance::{Command, Keeper};
 use ports::PortAllocator;
@@ -43,7 +43,7 @@ pub struct SupervisorConfig {
 /// State shared with the instance keepers.
 pub(crate) struct Shared {
     pub launch: LaunchSpec,
-    pub events: Arc<EventLog>,
+    pub events: Arc<dyn EventSink>,
     pub http: reqwest::Client,
     token: String,
     changes: watch::Sender<u64>,
@@ -52,6 +52,17 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Appends an event for a change just made; the caller answers after it.
+    pub async fn emit(&self, event: NewEvent) -> Result<(), SupervisorError> {
+        self.events.append(event).await?;
+        Ok(())
+    }
+
+    /// Appends an event nobody waits on (a crash, a restart by the keeper).
+    pub async fn emit_or_log(&self, event: NewEvent) {
+        wire::sink::append_or_log(self.events.as_ref(), event).await;
+    }
+
     /// Signals that the registry or an instance state changed.
     pub fn changed(&self) {
         self.changes.send_modify(|n| *n += 1);
@@ -142,7 +153,7 @@ impl Supervisor {
     /// failure nothing is left running.
     pub async fn start(
         cfg: SupervisorConfig,
-        events: Arc<EventLog>,
+        events: Arc<dyn EventSink>,
         created: impl FnOnce(Arc<Supervisor>),
         mut progress: impl FnMut(usize, usize),
     ) -> Result<Arc<Supervisor>, SupervisorError> {
@@ -236,12 +247,12 @@ impl Supervisor {
             sup.shutdown().await;
             return Err(e);
         }
-        sup.shared.events.record(
-            "lab.started",
-            "supervisor",
-            &sup.topology.name,
-            [("instances", total.into())],
-        );
+        sup.shared
+            .emit(
+                NewEvent::new("lab.started", "supervisor", &sup.topology.name)
+                    .attr("instances", total),
+            )
+            .await?;
         Ok(sup)
     }
 
@@ -249,7 +260,8 @@ impl Supervisor {
         &self.topology
     }
 
-    pub fn events(&self) -> &Arc<EventLog> {
+    /// Where the lab's events go (the journal).
+    pub fn events(&self) -> &Arc<dyn EventSink> {
         &self.shared.events
     }
 
@@ -368,6 +380,7 @@ impl Supervisor {
         index: u32,
         version: Option<&str>,
         reason: &'static str,
+        source: &str,
     ) -> Result<(), SupervisorError> {
         let (tx, info) = self.keeper_tx(service, index)?;
         let was_draining = instance::lock(&info).draining;
@@ -377,6 +390,7 @@ impl Supervisor {
         let result = Self::send(&tx, |reply| Command::Restart {
             version: version.map(str::to_string),
             reason,
+            source: source.to_string(),
             reply,
         })
         .await;
@@ -394,7 +408,12 @@ impl Supervisor {
     }
 
     /// `firedrill restart SERVICE[/N]`: a rolling restart, one instance at a time.
-    pub async fn restart(&self, service: &str, index: Option<u32>) -> Result<(), SupervisorError> {
+    pub async fn restart(
+        &self,
+        service: &str,
+        index: Option<u32>,
+        source: &str,
+    ) -> Result<(), SupervisorError> {
         let _op = self.ops.lock().await;
         let targets = match index {
             Some(i) => vec![i],
@@ -404,7 +423,8 @@ impl Supervisor {
             self.keeper_tx(service, i)?;
         }
         for i in targets {
-            self.roll_one(service, i, None, "operator restart").await?;
+            self.roll_one(service, i, None, "operator restart", source)
+                .await?;
         }
         Ok(())
     }
@@ -473,29 +493,35 @@ impl Supervisor {
         } else {
             ("deploy.started", "deploy.finished")
         };
-        self.shared.events.record(
-            started,
-            source,
-            service,
-            [("from", from.clone().into()), ("to", version.into())],
-        );
+        self.shared
+            .emit(
+                NewEvent::new(started, source, service)
+                    .attr("from", from.clone())
+                    .attr("to", version),
+            )
+            .await?;
         for i in self.indexes(service)? {
-            if let Err(e) = self.roll_one(service, i, Some(version), "deploy").await {
-                self.shared.events.record(
-                    "deploy.failed",
-                    source,
-                    service,
-                    [("to", version.into()), ("error", e.to_string().into())],
-                );
+            if let Err(e) = self
+                .roll_one(service, i, Some(version), "deploy", source)
+                .await
+            {
+                self.shared
+                    .emit(
+                        NewEvent::new("deploy.failed", source, service)
+                            .attr("to", version)
+                            .attr("error", e.to_string()),
+                    )
+                    .await?;
                 return Err(e);
             }
         }
-        self.shared.events.record(
-            finished,
-            source,
-            service,
-            [("from", from.into()), ("to", version.into())],
-        );
+        self.shared
+            .emit(
+                NewEvent::new(finished, source, service)
+                    .attr("from", from)
+                    .attr("to", version),
+            )
+            .await?;
         Ok(())
     }
 
@@ -523,12 +549,13 @@ impl Supervisor {
                 .unwrap_or(0);
             (e.keepers.len() as u32, e.version.clone(), next)
         };
-        self.shared.events.record(
-            "service.scaled",
-            source,
-            service,
-            [("from", current.into()), ("to", count.into())],
-        );
+        self.shared
+            .emit(
+                NewEvent::new("service.scaled", source, service)
+                    .attr("from", current)
+                    .attr("to", count),
+            )
+            .await?;
         if count > current {
             let mut waits = Vec::new();
             for k in 0..(count - current) {
@@ -591,16 +618,14 @@ impl Supervisor {
         if let Err(reason) = self.shared.patch_config(addr, &pairs).await {
             tracing::warn!(instance = %format!("{service}/{index}"), %reason, "could not tell the instance it is draining");
         }
-        self.shared.events.record(
-            if on {
-                "instance.drained"
-            } else {
-                "instance.undrained"
-            },
-            source,
-            &format!("{service}/{index}"),
-            [],
-        );
+        let kind = if on {
+            "instance.drained"
+        } else {
+            "instance.undrained"
+        };
+        self.shared
+            .emit(NewEvent::new(kind, source, &format!("{service}/{index}")))
+            .await?;
         Ok(())
     }
 
@@ -633,12 +658,12 @@ impl Supervisor {
                 .or_default()
                 .extend(pairs.clone());
         }
-        self.shared.events.record(
-            "config.changed",
-            source,
-            service,
-            [("set", serde_json::to_value(&pairs).unwrap_or_default())],
-        );
+        self.shared
+            .emit(
+                NewEvent::new("config.changed", source, service)
+                    .attr("set", serde_json::to_value(&pairs).unwrap_or_default()),
+            )
+            .await?;
         Ok(last)
     }
 

@@ -148,6 +148,18 @@ impl OnCall {
         Ok(())
     }
 
+    /// Runs [`OnCall::tick`] every `every` until the task is dropped.
+    pub async fn run_timers(self: std::sync::Arc<Self>, every: std::time::Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tick.tick().await;
+            if let Err(err) = self.tick().await {
+                tracing::error!(error = %err, "on-call timers could not run; retrying");
+            }
+        }
+    }
+
     /// Moves every page whose timer is due: unacknowledged pages escalate,
     /// snoozed pages wake up. Returns the ids touched. Run every second in
     /// a lab; tests call it after moving their clock.

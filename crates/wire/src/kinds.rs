@@ -1,0 +1,458 @@
+//! Every event kind the journal holds, with its source, subject and
+//! attributes. Drills and incidents compute their timings from these, so
+//! this list is the contract; `docs/events.md` documents it and a test keeps
+//! the two in step. Kinds marked hidden reveal a drill's answer (faults,
+//! scenarios): only an instructor reads them while they are hidden.
+
+/// One kind of event.
+#[derive(Debug, Clone, Copy)]
+pub struct Kind {
+    pub kind: &'static str,
+    /// Which component appends it.
+    pub source: &'static str,
+    /// What the subject names.
+    pub subject: &'static str,
+    /// Attribute names with a short meaning.
+    pub attributes: &'static [(&'static str, &'static str)],
+    /// Reveals hidden state: shown to instructors only.
+    pub hidden: bool,
+    pub meaning: &'static str,
+}
+
+const fn k(
+    kind: &'static str,
+    source: &'static str,
+    subject: &'static str,
+    attributes: &'static [(&'static str, &'static str)],
+    meaning: &'static str,
+) -> Kind {
+    Kind {
+        kind,
+        source,
+        subject,
+        attributes,
+        hidden: false,
+        meaning,
+    }
+}
+
+const fn hidden(mut kind: Kind) -> Kind {
+    kind.hidden = true;
+    kind
+}
+
+/// The catalogue, grouped by the component that appends them.
+pub const KINDS: &[Kind] = &[
+    // The lab (supervisor, load generator).
+    k(
+        "lab.started",
+        "supervisor",
+        "lab name",
+        &[("instances", "instances started")],
+        "every instance of the lab is up and healthy",
+    ),
+    k(
+        "lab.stopped",
+        "supervisor",
+        "lab name",
+        &[],
+        "the lab stopped (Ctrl-C, SIGTERM, `firedrill down`)",
+    ),
+    k(
+        "instance.crashed",
+        "supervisor",
+        "service/index",
+        &[("reason", "exit status or signal"), ("pid", "process id")],
+        "an instance's process exited without being asked",
+    ),
+    k(
+        "instance.restarted",
+        "supervisor",
+        "service/index",
+        &[
+            ("reason", "`operator restart`, `deploy` or `crashed`"),
+            ("version", "version it runs (operator restarts and deploys)"),
+            ("backoff_ms", "wait before a crash restart"),
+            ("restarts", "restarts so far"),
+        ],
+        "an instance was started again",
+    ),
+    k(
+        "instance.drained",
+        "person or api",
+        "service/index",
+        &[],
+        "an instance was taken out of rotation",
+    ),
+    k(
+        "instance.undrained",
+        "person or api",
+        "service/index",
+        &[],
+        "an instance was put back into rotation",
+    ),
+    k(
+        "deploy.started",
+        "person or api",
+        "service",
+        &[("from", "version before"), ("to", "version deployed")],
+        "a rolling deploy began",
+    ),
+    k(
+        "deploy.finished",
+        "person or api",
+        "service",
+        &[("from", "version before"), ("to", "version deployed")],
+        "every instance runs the new version",
+    ),
+    k(
+        "deploy.failed",
+        "person or api",
+        "service",
+        &[("to", "version deployed"), ("error", "why")],
+        "a rolling deploy stopped part way",
+    ),
+    k(
+        "rollback.started",
+        "person or api",
+        "service",
+        &[("from", "bad version"), ("to", "version rolled back to")],
+        "a rollback began",
+    ),
+    k(
+        "rollback.finished",
+        "person or api",
+        "service",
+        &[("from", "bad version"), ("to", "version rolled back to")],
+        "every instance runs the previous version",
+    ),
+    k(
+        "service.scaled",
+        "person or api",
+        "service",
+        &[("from", "instances before"), ("to", "instances after")],
+        "a service was scaled",
+    ),
+    k(
+        "config.changed",
+        "person or api",
+        "service",
+        &[("set", "the key=value pairs set")],
+        "runtime config changed on every instance",
+    ),
+    k(
+        "load.changed",
+        "person or api",
+        "loadgen",
+        &[
+            ("rps", "journeys per second"),
+            ("pattern", "daily pattern on"),
+        ],
+        "the load generator's rate or pattern changed",
+    ),
+    // Alerting.
+    k(
+        "alert.firing",
+        "rules",
+        "alert name",
+        &[
+            ("labels", "alert labels"),
+            ("annotations", "alert annotations"),
+            ("value", "value that made it fire"),
+        ],
+        "an alerting rule's alert went from pending to firing",
+    ),
+    k(
+        "alert.resolved",
+        "rules",
+        "alert name",
+        &[("labels", "alert labels")],
+        "a firing alert resolved",
+    ),
+    k(
+        "silence.created",
+        "person or api",
+        "silence id",
+        &[
+            ("matchers", "matchers"),
+            ("starts_at", "start"),
+            ("ends_at", "end"),
+            ("created_by", "author"),
+            ("comment", "comment"),
+        ],
+        "a silence was created or updated",
+    ),
+    k(
+        "silence.expired",
+        "person or api",
+        "silence id",
+        &[],
+        "a silence was expired early (DELETE)",
+    ),
+    k(
+        "notification.sent",
+        "notify",
+        "receiver",
+        &[
+            ("integration", "webhook, slack, pagerduty, email, …"),
+            ("target", "where it went"),
+            ("attempts", "attempts it took"),
+        ],
+        "a notification was delivered",
+    ),
+    k(
+        "notification.failed",
+        "notify",
+        "receiver",
+        &[
+            ("integration", "webhook, slack, pagerduty, email, …"),
+            ("target", "where it went"),
+            ("attempts", "attempts made"),
+            ("error", "last error"),
+        ],
+        "a notification could not be delivered after every retry",
+    ),
+    // On call.
+    k(
+        "page.triggered",
+        "oncall",
+        "page/ID",
+        &[
+            ("title", "alert group title"),
+            ("step", "escalation step"),
+            ("round", "repeat round"),
+            ("assignee", "who is responsible"),
+            ("recipients", "who was paged (shadows marked)"),
+            ("group_key", "alert group"),
+        ],
+        "a page was opened",
+    ),
+    k(
+        "page.escalated",
+        "oncall",
+        "page/ID",
+        &[
+            ("step", "new step"),
+            ("round", "round"),
+            ("assignee", "new assignee"),
+            ("recipients", "who was paged"),
+        ],
+        "an unacknowledged page moved to the next step",
+    ),
+    k(
+        "page.exhausted",
+        "oncall",
+        "page/ID",
+        &[("step", "last step"), ("round", "last round")],
+        "the policy has no step left; the page stays open",
+    ),
+    k(
+        "page.acknowledged",
+        "oncall",
+        "page/ID",
+        &[
+            ("by", "who"),
+            ("seconds_to_acknowledge", "since the page opened"),
+            ("step", "step at ack"),
+        ],
+        "someone took the page",
+    ),
+    k(
+        "page.resolved",
+        "oncall",
+        "page/ID",
+        &[
+            ("by", "who, or `alerting`"),
+            ("automatic", "resolved because its alerts resolved"),
+        ],
+        "the page was closed",
+    ),
+    k(
+        "page.snoozed",
+        "oncall",
+        "page/ID",
+        &[
+            ("by", "who"),
+            ("until", "wake-up time"),
+            ("seconds", "length"),
+        ],
+        "an acknowledged page was snoozed",
+    ),
+    k(
+        "page.unsnoozed",
+        "oncall",
+        "page/ID",
+        &[],
+        "a snoozed page woke up and pages again",
+    ),
+    k(
+        "page.reassigned",
+        "oncall",
+        "page/ID",
+        &[
+            ("by", "who"),
+            ("from", "previous assignee"),
+            ("to", "new assignee"),
+        ],
+        "a page was handed to someone else",
+    ),
+    k(
+        "page.noted",
+        "oncall",
+        "page/ID",
+        &[("by", "who"), ("text", "the note")],
+        "a note was added to a page",
+    ),
+    k(
+        "page.alerts_resolved",
+        "oncall",
+        "page/ID",
+        &[("group_key", "alert group")],
+        "every alert of the page resolved (the page stays open unless auto-resolve is on)",
+    ),
+    k(
+        "ticket.opened",
+        "oncall",
+        "ticket/ID",
+        &[("title", "alert group title"), ("assignee", "owner")],
+        "a ticket was opened by the tickets receiver",
+    ),
+    k(
+        "ticket.assigned",
+        "oncall",
+        "ticket/ID",
+        &[("by", "who"), ("to", "new owner")],
+        "a ticket changed owner",
+    ),
+    k(
+        "ticket.closed",
+        "oncall",
+        "ticket/ID",
+        &[("by", "who")],
+        "a ticket was closed",
+    ),
+    // Access.
+    k(
+        "token.created",
+        "instructor",
+        "token name",
+        &[("role", "instructor, trainee or viewer")],
+        "a named token was created (its secret is never journaled)",
+    ),
+    k(
+        "token.revoked",
+        "instructor",
+        "token name",
+        &[],
+        "a named token was revoked",
+    ),
+    // Chaos.
+    hidden(k(
+        "fault.injected",
+        "chaos",
+        "service",
+        &[
+            ("id", "fault id"),
+            ("kind", "fault kind"),
+            ("target", "instances or edge"),
+            ("until", "expiry"),
+        ],
+        "a fault is in place",
+    )),
+    hidden(k(
+        "fault.cleared",
+        "chaos",
+        "service",
+        &[("id", "fault id"), ("kind", "fault kind")],
+        "a fault was cleared",
+    )),
+    hidden(k(
+        "fault.expired",
+        "chaos",
+        "service",
+        &[("id", "fault id"), ("kind", "fault kind")],
+        "a fault ran out of time",
+    )),
+    hidden(k(
+        "experiment.started",
+        "cli",
+        "experiment id",
+        &[("title", "title"), ("hypothesis", "hypothesis")],
+        "a chaos experiment began",
+    )),
+    hidden(k(
+        "experiment.halted",
+        "cli",
+        "experiment id",
+        &[
+            ("condition", "halt condition that tripped"),
+            ("value", "its value"),
+        ],
+        "an experiment stopped early",
+    )),
+    hidden(k(
+        "experiment.finished",
+        "cli",
+        "experiment id",
+        &[("verdict", "held, deviated, halted or not_run")],
+        "an experiment ended",
+    )),
+];
+
+/// The entry of `kind`, if it is one of ours.
+pub fn find(kind: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.kind == kind)
+}
+
+/// Families (the part before the dot) whose events reveal hidden state.
+pub const HIDDEN_FAMILIES: &[&str] = &["fault", "experiment"];
+
+/// Whether an event of `kind` reveals hidden state: its family is hidden
+/// (kinds posted by tools with `POST /api/events` included).
+pub fn is_hidden(kind: &str) -> bool {
+    let family = kind.split('.').next().unwrap_or("");
+    HIDDEN_FAMILIES.contains(&family)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_unique_and_dotted() {
+        let mut seen = std::collections::BTreeSet::new();
+        for k in KINDS {
+            assert!(seen.insert(k.kind), "{} listed twice", k.kind);
+            assert_eq!(k.kind.split('.').count(), 2, "{}", k.kind);
+        }
+    }
+
+    #[test]
+    fn docs_list_every_kind() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/events.md"))
+                .expect("docs/events.md exists");
+        for k in KINDS {
+            assert!(
+                doc.contains(&format!("`{}`", k.kind)),
+                "docs/events.md does not list {}",
+                k.kind
+            );
+        }
+    }
+
+    #[test]
+    fn hidden_flags_agree_with_families() {
+        for k in KINDS {
+            assert_eq!(k.hidden, is_hidden(k.kind), "{}", k.kind);
+        }
+    }
+
+    #[test]
+    fn faults_are_hidden_pages_are_not() {
+        assert!(is_hidden("fault.injected"));
+        assert!(is_hidden("experiment.whatever"));
+        assert!(!is_hidden("page.triggered"));
+        assert!(!is_hidden("deploy.started"));
+    }
+}
