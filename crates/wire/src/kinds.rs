@@ -67,7 +67,7 @@ pub const KINDS: &[Kind] = &[
     ),
     k(
         "instance.restarted",
-        "supervisor",
+        "supervisor, or who asked",
         "service/index",
         &[
             ("reason", "`operator restart`, `deploy` or `crashed`"),
@@ -414,6 +414,48 @@ pub fn is_hidden(kind: &str) -> bool {
     HIDDEN_FAMILIES.contains(&family)
 }
 
+/// The section of the catalogue a kind belongs to.
+fn section(kind: &str) -> &'static str {
+    match kind.split('.').next().unwrap_or("") {
+        "alert" | "silence" | "notification" => "Alerting",
+        "page" | "ticket" => "On call",
+        "token" => "Access",
+        "fault" | "experiment" => "Chaos",
+        _ => "The lab",
+    }
+}
+
+/// The catalogue as markdown tables, one per section (docs/events.md
+/// carries this text; a test keeps them equal).
+pub fn markdown() -> String {
+    let mut out = String::new();
+    let mut current = "";
+    for k in KINDS {
+        let sec = section(k.kind);
+        if sec != current {
+            current = sec;
+            out += &format!(
+                "\n## {sec}\n\n| kind | subject (source) | attributes | meaning |\n|---|---|---|---|\n"
+            );
+        }
+        let attrs = if k.attributes.is_empty() {
+            "—".to_string()
+        } else {
+            k.attributes
+                .iter()
+                .map(|(n, d)| format!("`{n}`: {d}"))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        let hidden = if k.hidden { " **hidden**" } else { "" };
+        out += &format!(
+            "| `{}`{hidden} | {} ({}) | {attrs} | {} |\n",
+            k.kind, k.subject, k.source, k.meaning
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,18 +469,23 @@ mod tests {
         }
     }
 
+    /// docs/events.md carries the catalogue; `UPDATE_DOCS=1 cargo test -p
+    /// wire` rewrites it after a change here.
     #[test]
-    fn docs_list_every_kind() {
-        let doc =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/events.md"))
-                .expect("docs/events.md exists");
-        for k in KINDS {
-            assert!(
-                doc.contains(&format!("`{}`", k.kind)),
-                "docs/events.md does not list {}",
-                k.kind
-            );
+    fn docs_carry_the_catalogue() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/events.md");
+        let doc = std::fs::read_to_string(path).expect("docs/events.md exists");
+        const MARK: &str = "<!-- catalogue: generated from crates/wire/src/kinds.rs -->\n";
+        let head = doc.split(MARK).next().unwrap_or_default().to_string();
+        let want = format!("{head}{MARK}{}", markdown());
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, &want).expect("write docs/events.md");
+            return;
         }
+        assert!(
+            doc == want,
+            "docs/events.md is out of date: run UPDATE_DOCS=1 cargo test -p wire"
+        );
     }
 
     #[test]
