@@ -57,7 +57,11 @@ fn main() {
             let m = Arc::new(RuleManager::new(parse_rules(&rules, "r").expect("rules"), Duration::from_secs(1), ""));
             let log = Arc::new(NotificationLog::open(&dir.path().join(format!("l{i}"))).expect("log"));
             let router = Router::new(parse_config(&cfg, "am").expect("config"), Arc::new(Silences::open(None)), Sender::start(log, RetryPolicy::default()), "");
-            let t1 = tokio::spawn(m.clone().run(db.clone(), router.clone()));
+            let t1 = tokio::spawn(m.clone().run(
+                db.clone(),
+                router.clone(),
+                Arc::new(wire::sink::MemorySink::default()),
+            ));
             let t2 = tokio::spawn(router.clone().run(Duration::from_millis(500)));
             // Let the loops settle at a random phase, then make the condition true.
             tokio::time::sleep(Duration::from_millis(300 + 37 * i as u64)).await;
