@@ -8,13 +8,23 @@ use alerting::rules::parse_rules;
 mod common;
 use common::promtool;
 
-use alerting::slo::{bundled::bundled_spec, parse_spec, rule_file, tests_gen::test_file};
+use alerting::slo::{
+    Options, Period, bundled::bundled_spec, parse_spec, parse_spec_with, rule_file,
+    tests_gen::test_file,
+};
 
 #[test]
 fn bundled_slos_compile_and_pass_promtool() {
-    for lab in ["shop", "chatbot"] {
-        let slos =
-            parse_spec(bundled_spec(lab).unwrap(), &format!("{lab}.yaml")).expect("valid spec");
+    for (lab, period) in [
+        ("shop", Period::Days30),
+        ("chatbot", Period::Days30),
+        ("shop", Period::Days28),
+    ] {
+        let opts = Options {
+            default_period: period,
+        };
+        let slos = parse_spec_with(bundled_spec(lab).unwrap(), &format!("{lab}.yaml"), &opts)
+            .expect("valid spec");
         let rules = rule_file(&slos);
         let groups =
             parse_rules(&rules, "generated.yml").unwrap_or_else(|e| panic!("{e}\n{rules}"));
@@ -23,12 +33,14 @@ fn bundled_slos_compile_and_pass_promtool() {
         assert!(rules.contains("max(slo:sli_error:ratio_rate5m{"), "{rules}");
         assert!(
             rules.contains("> (14.4 * 0.0009999999999999432)) without (sloth_window)")
-                || lab == "chatbot",
+                || lab == "chatbot"
+                || period == Period::Days28,
             "{rules}"
         );
         let Some(promtool) = promtool() else { continue };
         let dir = tempfile::tempdir().unwrap();
         let rp = dir.path().join(format!("{lab}.rules.yml"));
+        let tp = dir.path().join(format!("{lab}.test.yml"));
         std::fs::write(&rp, &rules).unwrap();
         let out = Command::new(&promtool)
             .args(["check", "rules"])
@@ -41,7 +53,6 @@ fn bundled_slos_compile_and_pass_promtool() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let tp = dir.path().join(format!("{lab}.test.yml"));
         std::fs::write(&tp, test_file(&slos, &format!("{lab}.rules.yml"))).unwrap();
         let out = Command::new(&promtool)
             .args(["test", "rules"])

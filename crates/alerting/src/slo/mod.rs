@@ -15,4 +15,5 @@ pub mod tests_gen;
 pub mod windows;
 
 pub use generate::rule_file;
+pub use names::check_label_name;
 pub use spec::{Options, Period, Sli, Slo, SpecFormat, parse_spec, parse_spec_with};
