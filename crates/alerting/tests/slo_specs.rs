@@ -311,3 +311,39 @@ fn only_28_and_30_day_periods() {
     );
     assert!(rules.contains("vector(28)"), "{rules}");
 }
+
+#[test]
+fn openslo_v1_mistakes_are_located() {
+    let doc = r#"apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: 99th-latency
+spec:
+  service: shop
+  indicator:
+    spec:
+      ratioMetric:
+        bad:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(rate(errors_total[{{.windw}}]))
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: requests_total
+  timeWindow:
+    - duration: 7d
+  objectives:
+    - target: 0.999
+"#;
+    let e = refused(doc, "o.yaml");
+    for want in [
+        "o.yaml:4:9: metadata.name: the alerts' name, invalid alert name \"99thLatencyHighErrorRate\"",
+        "o.yaml:14:22: spec.indicator.spec.ratioMetric.bad.metricSource.spec.query: unknown placeholder {{.windw}}",
+        "o.yaml:21:17: spec.timeWindow[0].duration: SLO period \"7d\" is not supported",
+    ] {
+        assert!(e.contains(want), "want {want}\ngot {e}");
+    }
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::names::{check_label_name, check_sloth_name};
+use super::names::{check_alert_name, check_label_name, check_sloth_name};
 use super::placeholder;
 use super::spec::{AlertSpec, Errs, Options, Period, Sli, Slo, SpecFormat};
 
@@ -212,10 +212,14 @@ pub(crate) fn read(text: &str, e: &mut Errs, opts: &Options) -> Vec<(Slo, Spanne
             opts.default_period
         }),
     };
+    let name = doc.metadata.name;
+    let alert_name = format!("{}HighErrorRate", camel(&name.value));
+    if let Err(m) = check_alert_name(&alert_name) {
+        e.at(&name, "metadata.name", format!("the alerts' name, {m}"));
+    }
     let (Some(total_query), Some(error_query)) = (total, error_query) else {
         return Vec::new();
     };
-    let name = doc.metadata.name;
     vec![(
         Slo {
             service: spec.service.value.clone(),
@@ -236,7 +240,7 @@ pub(crate) fn read(text: &str, e: &mut Errs, opts: &Options) -> Vec<(Slo, Spanne
             period,
             spec: SpecFormat::OpenSlo,
             // OpenSLO names no alert: `<Name>HighErrorRate` (documented).
-            alert_name: format!("{}HighErrorRate", camel(&name.value)),
+            alert_name,
             alert_labels: BTreeMap::new(),
             alert_annotations: BTreeMap::new(),
             page: AlertSpec::default(),
