@@ -138,7 +138,7 @@ fn q(s: &str) -> String {
 }
 
 /// Minutes between evaluations, and so between compared steps.
-const STEP: usize = 5;
+const STEP: usize = 10;
 
 /// A promtool test over the synthetic input that expects nothing at every
 /// step, so that promtool reports everything the rules produce: each

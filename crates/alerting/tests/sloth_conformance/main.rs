@@ -166,6 +166,7 @@ fn promtool_values_match_sloths_at_every_step() {
     };
     let dir = tempfile::tempdir().unwrap();
     let mut totals = BTreeMap::new();
+    let mut results = BTreeMap::new();
     for (i, case) in cases().iter().enumerate().filter(|(_, c)| c.promtool) {
         let text = std::fs::read_to_string(fixture(case.spec)).unwrap();
         let opts = Options {
@@ -192,7 +193,7 @@ fn promtool_values_match_sloths_at_every_step() {
             let mine = run(&ours_path, "ours");
             (theirs.join().expect("promtool thread"), mine)
         });
-        let samples: usize = theirs.values().map(|g| g.matches('\n').count() + 1).sum();
+        let lines: usize = theirs.values().map(|g| g.matches('\n').count() + 1).sum();
         assert!(
             theirs.len() > 100,
             "{}: Sloth's rules recorded almost nothing ({} steps with data)",
@@ -226,7 +227,13 @@ fn promtool_values_match_sloths_at_every_step() {
             case.period,
             diff.join("\n")
         );
-        totals.insert(case.expected, (theirs.len(), samples));
+        totals.insert(case.expected, (theirs.len(), lines));
+        results.insert(case.expected, (theirs, mine));
     }
-    eprintln!("steps with data and results compared per case: {totals:?}");
+    // The comparison can fail: our 30-day rules against Sloth's 28-day ones
+    // (same spec, same input) differ somewhere.
+    let ours_30 = &results["integration/out-base.yaml"].1;
+    let sloth_28 = &results["integration/out-base-28d.yaml"].0;
+    assert_ne!(ours_30, sloth_28);
+    eprintln!("steps with data and lines of results compared, per case: {totals:?}");
 }
