@@ -4,28 +4,27 @@
 use std::process::Command;
 
 use alerting::rules::parse_rules;
-use alerting::slo::{bundled::bundled_spec, parse_spec, rule_file, tests_gen::test_file};
+#[path = "common/promtool.rs"]
+mod common;
+use common::promtool;
 
-fn promtool() -> Option<std::path::PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("promtool"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        if std::env::var_os("CI").is_some() {
-            panic!("promtool is missing: .ci/run installs Debian's prometheus package");
-        }
-        eprintln!("skipping: promtool is not installed");
-    }
-    found
-}
+use alerting::slo::{
+    Options, Period, bundled::bundled_spec, parse_spec, parse_spec_with, rule_file,
+    tests_gen::test_file,
+};
 
 #[test]
 fn bundled_slos_compile_and_pass_promtool() {
-    for lab in ["shop", "chatbot"] {
-        let slos =
-            parse_spec(bundled_spec(lab).unwrap(), &format!("{lab}.yaml")).expect("valid spec");
+    for (lab, period) in [
+        ("shop", Period::Days30),
+        ("chatbot", Period::Days30),
+        ("shop", Period::Days28),
+    ] {
+        let opts = Options {
+            default_period: period,
+        };
+        let slos = parse_spec_with(bundled_spec(lab).unwrap(), &format!("{lab}.yaml"), &opts)
+            .expect("valid spec");
         let rules = rule_file(&slos);
         let groups =
             parse_rules(&rules, "generated.yml").unwrap_or_else(|e| panic!("{e}\n{rules}"));
@@ -33,12 +32,15 @@ fn bundled_slos_compile_and_pass_promtool() {
         // Multi-window, multi-burn-rate alerts: page 14.4x (1h/5m) and 6x (6h/30m).
         assert!(rules.contains("max(slo:sli_error:ratio_rate5m{"), "{rules}");
         assert!(
-            rules.contains("> (14.4 * 0.001)) without (sloth_window)") || lab == "chatbot",
+            rules.contains("> (14.4 * 0.0009999999999999432)) without (sloth_window)")
+                || lab == "chatbot"
+                || period == Period::Days28,
             "{rules}"
         );
         let Some(promtool) = promtool() else { continue };
         let dir = tempfile::tempdir().unwrap();
         let rp = dir.path().join(format!("{lab}.rules.yml"));
+        let tp = dir.path().join(format!("{lab}.test.yml"));
         std::fs::write(&rp, &rules).unwrap();
         let out = Command::new(&promtool)
             .args(["check", "rules"])
@@ -51,7 +53,6 @@ fn bundled_slos_compile_and_pass_promtool() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let tp = dir.path().join(format!("{lab}.test.yml"));
         std::fs::write(&tp, test_file(&slos, &format!("{lab}.rules.yml"))).unwrap();
         let out = Command::new(&promtool)
             .args(["test", "rules"])
@@ -122,7 +123,11 @@ spec:
         ) || rules.contains("rate(loadgen_journeys_total"),
         "{rules}"
     );
-    // 28 days scale the windows: the fast page's long window is 56m.
-    assert!(rules.contains("slo:sli_error:ratio_rate56m"), "{rules}");
+    // 28 days keep the windows and scale the factors, as Sloth does; the
+    // period window is named by its length.
+    assert!(rules.contains("slo:sli_error:ratio_rate1h"), "{rules}");
+    assert!(rules.contains("> (13.44 * 0.0009"), "{rules}");
+    assert!(rules.contains("slo:sli_error:ratio_rate4w{"), "{rules}");
+    assert!(rules.contains("sloth_spec: \"openslo/v1\""), "{rules}");
     parse_rules(&rules, "g.yml").expect("loads");
 }

@@ -314,13 +314,19 @@ pub enum SilenceCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum SloCmd {
-    /// Compile a Sloth (prometheus/v1) or OpenSLO v1 spec into a Prometheus rule file.
+    /// Compile Sloth specs (prometheus/v1, Kubernetes PrometheusServiceLevel) or OpenSLO v1 SLOs into the Prometheus rules Sloth generates.
     #[command(
-        after_help = "Example:\n  firedrill slo generate slos.yaml -o slo.rules.yml --tests slo.test.yml\n  promtool check rules slo.rules.yml && promtool test rules slo.test.yml\n  firedrill slo generate shop          # the bundled shop's SLOs"
+        after_help = "Example:\n  firedrill slo generate slos.yaml -o slo.rules.yml --tests slo.test.yml\n  promtool check rules slo.rules.yml && promtool test rules slo.test.yml\n  firedrill slo generate slos.yaml --default-slo-period 28d -l team=payments\n  firedrill slo generate shop          # the bundled shop's SLOs"
     )]
     Generate {
-        /// A spec file, or the name of a bundled topology (shop, chatbot).
+        /// A spec file (one or more `---`-separated documents), or the name of a bundled topology (shop, chatbot).
         spec: String,
+        /// The period of SLOs whose spec gives none: 30d or 28d (Sloth's --default-slo-period).
+        #[arg(long, default_value = "30d")]
+        default_slo_period: String,
+        /// A label added to every SLO's recordings, KEY=VALUE, repeatable (Sloth's --extra-labels).
+        #[arg(long = "extra-labels", short = 'l', value_name = "KEY=VALUE")]
+        extra_labels: Vec<String>,
         /// Write the rules here instead of standard output.
         #[arg(long, short)]
         out: Option<PathBuf>,

@@ -208,3 +208,56 @@ fn rule_and_slo_commands_report_located_errors() {
             .contains("rule_files:")
     );
 }
+
+#[test]
+fn slo_generate_takes_sloths_flags_and_kubernetes_specs() {
+    let dir = tempfile::tempdir().unwrap();
+    // Sloth's examples/k8s-multifile.yml: two PrometheusServiceLevels.
+    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../alerting/tests/sloth/examples/k8s-multifile.yml");
+    let rules = dir.path().join("k8s.rules.yml");
+    let out = std::process::Command::new(common::bin())
+        .args(["slo", "generate"])
+        .arg(&spec)
+        .args([
+            "--default-slo-period",
+            "28d",
+            "-l",
+            "team=payments",
+            "--out",
+        ])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&rules).unwrap();
+    assert_eq!(
+        text.matches("- record: sloth_slo_info").count(),
+        2,
+        "{text}"
+    );
+    assert!(
+        text.contains("record: slo:sli_error:ratio_rate4w"),
+        "{text}"
+    );
+    assert!(text.contains("> (13.44 * "), "{text}");
+    assert!(text.contains("team: \"payments\""), "{text}");
+    assert!(text.contains("sloth_spec: \"sloth.slok.dev/v1\""), "{text}");
+
+    let out = std::process::Command::new(common::bin())
+        .args(["slo", "generate"])
+        .arg(&spec)
+        .args(["--default-slo-period", "7d"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--default-slo-period: SLO period \"7d\" is not supported"),
+        "{err}"
+    );
+}

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::placeholder::fill;
 use super::spec::{Sli, Slo};
 use super::windows::{BurnWindow, all_windows, prom_duration, windows};
 
@@ -44,16 +45,16 @@ fn selector(s: &Slo) -> String {
     )
 }
 
-/// The error budget as a ratio (0.001 for 99.9 %).
+/// The error budget as a ratio, computed as Sloth does for its alert
+/// thresholds: `(100 - 99.9) / 100` = 0.0009999999999999432.
 pub fn error_budget(s: &Slo) -> f64 {
-    // Rounded so 99.9 % gives 0.001, not 0.0009999999999999432.
-    (((100.0 - s.objective) / 100.0) * 1e12).round() / 1e12
+    (100.0 - s.objective) / 100.0
 }
 
-fn fill(query: &str, window: &str) -> String {
-    query
-        .replace("{{.window}}", window)
-        .replace("{{ .window }}", window)
+/// The objective as a ratio, as Sloth records it: 99.9 / 100 =
+/// 0.9990000000000001 (its error budget recording is `1 -` that).
+fn objective_ratio(s: &Slo) -> f64 {
+    s.objective / 100.0
 }
 
 fn condition(s: &Slo, w: &BurnWindow) -> String {
@@ -83,12 +84,9 @@ fn alert_expr(s: &Slo, ws: &[BurnWindow]) -> String {
         .join("\nor\n")
 }
 
-/// Default annotations of an alert, unless the spec gives them.
-fn annotations(
-    s: &Slo,
-    severity: &str,
-    extra: &BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
+/// Annotations of the page or ticket alert: Sloth's default title and
+/// summary unless the spec gives them.
+pub fn annotations(s: &Slo, severity: &str) -> BTreeMap<String, String> {
     let mut a = BTreeMap::new();
     a.insert(
         "title".to_string(),
@@ -96,10 +94,14 @@ fn annotations(
     );
     a.insert(
         "summary".to_string(),
-        format!("{{{{$labels.sloth_service}}}} {{{{$labels.sloth_slo}}}} is burning its {}% error budget too fast.", s.objective),
+        "{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is over expected.".to_string(),
     );
     a.extend(s.alert_annotations.clone());
-    a.extend(extra.clone());
+    a.extend(if severity == "page" {
+        s.page.annotations.clone()
+    } else {
+        s.ticket.annotations.clone()
+    });
     a
 }
 
@@ -115,13 +117,8 @@ pub fn alert_labels(s: &Slo, severity: &str) -> BTreeMap<String, String> {
     l
 }
 
-/// Severity, windows, disabled, extra annotations of one alert.
-type AlertPlan<'a> = (
-    &'a str,
-    &'a [BurnWindow],
-    bool,
-    &'a BTreeMap<String, String>,
-);
+/// Severity, windows, disabled of one alert.
+type AlertPlan<'a> = (&'a str, &'a [BurnWindow], bool);
 
 /// The rule file for `slos`.
 pub fn rule_file(slos: &[Slo]) -> String {
@@ -140,18 +137,17 @@ pub fn rule_file(slos: &[Slo]) -> String {
         );
         for w in all_windows(s.period) {
             let win = prom_duration(w);
+            // Sloth's shapes, parentheses and line breaks included.
             let expr = match &s.sli {
                 Sli::Events {
                     error_query,
                     total_query,
-                } => {
-                    format!(
-                        "({})\n/\n({})",
-                        fill(error_query, &win).trim(),
-                        fill(total_query, &win).trim()
-                    )
-                }
-                Sli::Raw { error_ratio_query } => fill(error_ratio_query, &win),
+                } => format!(
+                    "({})\n/\n({})",
+                    fill(error_query, &win),
+                    fill(total_query, &win)
+                ),
+                Sli::Raw { error_ratio_query } => format!("({})", fill(error_ratio_query, &win)),
             };
             let _ = write!(
                 out,
@@ -163,7 +159,7 @@ pub fn rule_file(slos: &[Slo]) -> String {
             l.insert("sloth_window".into(), win);
             labels(&mut out, 10, &l);
         }
-        let period = prom_duration(s.period);
+        let period = prom_duration(s.period.duration());
         let _ = write!(
             out,
             "      - record: slo:sli_error:ratio_rate{period}\n        expr: "
@@ -186,15 +182,14 @@ pub fn rule_file(slos: &[Slo]) -> String {
             "  - name: {}\n    rules:",
             q(&format!("sloth-slo-meta-recordings-{id}"))
         );
-        let budget = error_budget(s);
-        let days = s.period.as_secs_f64() / 86400.0;
+        let objective = objective_ratio(s);
         let meta = [
+            ("slo:objective:ratio", format!("vector({objective})")),
+            ("slo:error_budget:ratio", format!("vector(1-{objective})")),
             (
-                "slo:objective:ratio",
-                format!("vector({})", s.objective / 100.0),
+                "slo:time_period:days",
+                format!("vector({})", s.period.days()),
             ),
-            ("slo:error_budget:ratio", format!("vector({budget})")),
-            ("slo:time_period:days", format!("vector({days})")),
             (
                 "slo:current_burn_rate:ratio",
                 format!(
@@ -220,7 +215,7 @@ pub fn rule_file(slos: &[Slo]) -> String {
             let mut l = base.clone();
             if name == "sloth_slo_info" {
                 l.insert("sloth_objective".into(), format!("{}", s.objective));
-                l.insert("sloth_spec".into(), "prometheus/v1".into());
+                l.insert("sloth_spec".into(), s.spec.label().into());
                 l.insert("sloth_mode".into(), "firedrill".into());
             }
             labels(&mut out, 10, &l);
@@ -229,8 +224,8 @@ pub fn rule_file(slos: &[Slo]) -> String {
         // Alerts.
         let (page, ticket) = windows(s.period);
         let alerts: Vec<AlertPlan> = vec![
-            ("page", &page, s.page.disable, &s.page.annotations),
-            ("ticket", &ticket, s.ticket.disable, &s.ticket.annotations),
+            ("page", &page, s.page.disable),
+            ("ticket", &ticket, s.ticket.disable),
         ];
         if alerts.iter().all(|a| a.2) {
             continue;
@@ -240,7 +235,7 @@ pub fn rule_file(slos: &[Slo]) -> String {
             "  - name: {}\n    rules:",
             q(&format!("sloth-slo-alerts-{id}"))
         );
-        for (severity, ws, disabled, extra) in alerts {
+        for (severity, ws, disabled) in alerts {
             if disabled {
                 continue;
             }
@@ -249,7 +244,7 @@ pub fn rule_file(slos: &[Slo]) -> String {
             out.push_str("        labels:\n");
             labels(&mut out, 10, &alert_labels(s, severity));
             out.push_str("        annotations:\n");
-            labels(&mut out, 10, &annotations(s, severity, extra));
+            labels(&mut out, 10, &annotations(s, severity));
         }
     }
     out

@@ -1,12 +1,14 @@
-//! SLO specs: Sloth's `prometheus/v1` and OpenSLO v1 `SLO` documents, read
-//! into one model with file:line:column errors.
+//! SLO specs read into one model with file:line:column errors: Sloth's
+//! `prometheus/v1` and Kubernetes `PrometheusServiceLevel` documents and
+//! OpenSLO v1 `SLO` documents, several to a file (`---`).
 
-use std::collections::BTreeMap;
-use std::time::Duration;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::documents::{Document, split};
+pub use super::windows::Period;
 use crate::rules::file::{Problem, RuleFileError, yaml_error};
 
 /// How the SLI is measured.
@@ -28,6 +30,28 @@ pub struct AlertSpec {
     pub annotations: BTreeMap<String, String>,
 }
 
+/// The format an SLO was written in, the `sloth_spec` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SpecFormat {
+    /// Sloth's `version: prometheus/v1`.
+    #[default]
+    Prometheus,
+    /// Sloth's Kubernetes `PrometheusServiceLevel` (`sloth.slok.dev/v1`).
+    Kubernetes,
+    /// OpenSLO `openslo/v1` `SLO`.
+    OpenSlo,
+}
+
+impl SpecFormat {
+    pub fn label(self) -> &'static str {
+        match self {
+            SpecFormat::Prometheus => "prometheus/v1",
+            SpecFormat::Kubernetes => "sloth.slok.dev/v1",
+            SpecFormat::OpenSlo => "openslo/v1",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slo {
     pub service: String,
@@ -37,8 +61,9 @@ pub struct Slo {
     pub objective: f64,
     pub labels: BTreeMap<String, String>,
     pub sli: Sli,
-    /// The SLO period (default 30 days).
-    pub period: Duration,
+    /// The SLO period (28 or 30 days; 30 unless the spec or caller says).
+    pub period: Period,
+    pub spec: SpecFormat,
     pub alert_name: String,
     pub alert_labels: BTreeMap<String, String>,
     pub alert_annotations: BTreeMap<String, String>,
@@ -53,249 +78,154 @@ impl Slo {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SlothFile {
-    version: Spanned<String>,
-    service: Spanned<String>,
-    #[serde(default)]
-    labels: BTreeMap<String, String>,
-    slos: Vec<SlothSlo>,
+/// Choices the spec leaves to the caller (Sloth's `generate` flags).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The period of SLOs whose spec gives none (`--default-slo-period`).
+    pub default_period: Period,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SlothSlo {
-    name: Spanned<String>,
-    objective: Spanned<f64>,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    labels: BTreeMap<String, String>,
-    sli: Spanned<SlothSli>,
-    #[serde(default)]
-    alerting: SlothAlerting,
-    #[serde(default)]
-    time_window: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SlothSli {
-    #[serde(default)]
-    events: Option<SlothEvents>,
-    #[serde(default)]
-    raw: Option<SlothRaw>,
-    #[serde(default)]
-    plugin: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SlothEvents {
-    error_query: Spanned<String>,
-    total_query: Spanned<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SlothRaw {
-    error_ratio_query: Spanned<String>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct SlothAlerting {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    labels: BTreeMap<String, String>,
-    #[serde(default)]
-    annotations: BTreeMap<String, String>,
-    #[serde(default)]
-    page_alert: SlothAlert,
-    #[serde(default)]
-    ticket_alert: SlothAlert,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct SlothAlert {
-    #[serde(default)]
-    disable: bool,
-    #[serde(default)]
-    labels: BTreeMap<String, String>,
-    #[serde(default)]
-    annotations: BTreeMap<String, String>,
-}
-
-struct Errs {
-    file: String,
-    problems: Vec<Problem>,
+/// Problems found while reading one document, located in the file.
+pub(crate) struct Errs {
+    pub file: String,
+    pub line_offset: u64,
+    pub problems: Vec<Problem>,
 }
 
 impl Errs {
-    fn at<T>(&mut self, s: &Spanned<T>, field: &str, msg: impl Into<String>) {
-        self.problems.push(Problem::at(&self.file, s, field, msg));
+    pub fn at<T>(&mut self, s: &Spanned<T>, field: &str, msg: impl Into<String>) {
+        let mut p = Problem::at(&self.file, s, field, msg);
+        p.line += self.line_offset;
+        self.problems.push(p);
+    }
+
+    /// A YAML or shape error of the document.
+    pub fn yaml(&mut self, e: serde_saphyr::Error) {
+        for mut p in yaml_error(&self.file, e).problems {
+            if p.line > 0 {
+                p.line += self.line_offset;
+            }
+            self.problems.push(p);
+        }
     }
 }
 
-fn check_query(e: &mut Errs, q: &Spanned<String>, field: &str) {
-    let filled = q
-        .value
-        .replace("{{.window}}", "5m")
-        .replace("{{ .window }}", "5m");
-    if let Err(err) = promql_parser::parser::parse(&filled) {
-        e.at(q, field, format!("could not parse the query: {err}"));
+/// What a document says it is.
+#[derive(Debug, Deserialize)]
+struct Probe {
+    #[serde(default)]
+    version: Option<Spanned<String>>,
+    #[serde(default, rename = "apiVersion")]
+    api_version: Option<Spanned<String>>,
+    #[serde(default)]
+    kind: Option<Spanned<String>>,
+}
+
+const FORMATS: &str = "version: prometheus/v1 (Sloth), apiVersion: sloth.slok.dev/v1 with kind: PrometheusServiceLevel (Sloth on Kubernetes), or apiVersion: openslo/v1 with kind: SLO";
+
+fn read_document(doc: &Document, e: &mut Errs, opts: &Options) -> Vec<(Slo, Spanned<String>)> {
+    let probe: Probe = match serde_saphyr::from_str(&doc.text) {
+        Ok(p) => p,
+        Err(err) => {
+            e.yaml(err);
+            return Vec::new();
+        }
+    };
+    match (&probe.api_version, &probe.version) {
+        (Some(api), _) => {
+            let kind = probe.kind.as_ref().map(|k| k.value.as_str()).unwrap_or("");
+            match api.value.as_str() {
+                "sloth.slok.dev/v1" if kind == "PrometheusServiceLevel" => {
+                    super::sloth::read_kubernetes(&doc.text, e, opts)
+                }
+                "openslo/v1" if kind == "SLO" => super::openslo::read(&doc.text, e, opts),
+                "openslo/v1" => {
+                    e.at(
+                        api,
+                        "kind",
+                        format!(
+                            "OpenSLO kind {kind:?} is not supported: write the indicator inline in an SLO document (kind: SLO)"
+                        ),
+                    );
+                    Vec::new()
+                }
+                v if v.starts_with("openslo/") => {
+                    e.at(
+                        api,
+                        "apiVersion",
+                        format!(
+                            "OpenSLO {v} is not supported: write the SLO as apiVersion: openslo/v1 (kind: SLO, ratioMetric indicator), or in Sloth's prometheus/v1"
+                        ),
+                    );
+                    Vec::new()
+                }
+                v => {
+                    e.at(
+                        api,
+                        "apiVersion",
+                        format!("{v} {kind} is not an SLO spec firedrill reads; use {FORMATS}"),
+                    );
+                    Vec::new()
+                }
+            }
+        }
+        (None, Some(_)) => super::sloth::read_prometheus(&doc.text, e, opts),
+        (None, None) => {
+            e.problems.push(Problem {
+                file: e.file.clone(),
+                line: doc.line_offset + 1,
+                column: 1,
+                field: "version".into(),
+                message: format!("not an SLO spec: give {FORMATS}"),
+            });
+            Vec::new()
+        }
     }
 }
 
-fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// Reads a Sloth `prometheus/v1` spec or an OpenSLO v1 SLO document.
+/// Reads every SLO of a spec file with the default options (30-day SLOs).
 pub fn parse_spec(text: &str, file: &str) -> Result<Vec<Slo>, RuleFileError> {
-    if text
-        .lines()
-        .any(|l| l.trim_start().starts_with("apiVersion:") && l.contains("openslo/v1"))
-    {
-        return super::openslo::parse(text, file);
-    }
-    let raw: SlothFile = serde_saphyr::from_str(text).map_err(|e| yaml_error(file, e))?;
+    parse_spec_with(text, file, &Options::default())
+}
+
+/// Reads every SLO of a spec file: one or more `---`-separated documents.
+pub fn parse_spec_with(text: &str, file: &str, opts: &Options) -> Result<Vec<Slo>, RuleFileError> {
     let mut e = Errs {
         file: file.into(),
+        line_offset: 0,
         problems: Vec::new(),
     };
-    if raw.version.value != "prometheus/v1" {
-        e.at(
-            &raw.version,
-            "version",
-            format!(
-                "{:?} is not supported; use \"prometheus/v1\"",
-                raw.version.value
-            ),
-        );
-    }
-    if !valid_name(&raw.service.value) {
-        e.at(
-            &raw.service,
-            "service",
-            "a service name is letters, digits, '-' and '_'",
-        );
+    let docs = split(text);
+    if docs.is_empty() {
+        e.problems.push(Problem {
+            file: file.into(),
+            line: 1,
+            column: 1,
+            field: "version".into(),
+            message: format!("the file has no SLO spec; give {FORMATS}"),
+        });
     }
     let mut out = Vec::new();
-    let mut names = std::collections::HashSet::new();
-    for (i, s) in raw.slos.into_iter().enumerate() {
-        let f = format!("slos[{i}]");
-        if !valid_name(&s.name.value) {
-            e.at(
-                &s.name,
-                &format!("{f}.name"),
-                "an SLO name is letters, digits, '-' and '_'",
+    let mut seen: HashMap<String, (u64, u64)> = HashMap::new();
+    for doc in &docs {
+        e.line_offset = doc.line_offset;
+        for (slo, name) in read_document(doc, &mut e, opts) {
+            let id = slo.id();
+            let here = (
+                name.referenced.line() + e.line_offset,
+                name.referenced.column(),
             );
-        } else if !names.insert(s.name.value.clone()) {
-            e.at(
-                &s.name,
-                &format!("{f}.name"),
-                format!("SLO {:?} is defined twice", s.name.value),
-            );
-        }
-        if !(s.objective.value > 0.0 && s.objective.value < 100.0) {
-            e.at(
-                &s.objective,
-                &format!("{f}.objective"),
-                "the objective is a percentage above 0 and below 100, e.g. 99.9",
-            );
-        }
-        let period = match &s.time_window {
-            None => Duration::from_secs(30 * 86400),
-            Some(w) => match promql_parser::util::parse_duration(&w.value) {
-                Ok(d) if d >= Duration::from_secs(86400) => d,
-                _ => {
-                    e.at(
-                        w,
-                        &format!("{f}.time_window"),
-                        "a period of at least 1d, e.g. 30d or 28d",
-                    );
-                    Duration::from_secs(30 * 86400)
-                }
-            },
-        };
-        let sli = match (&s.sli.value.events, &s.sli.value.raw, &s.sli.value.plugin) {
-            (Some(ev), None, None) => {
-                check_query(
-                    &mut e,
-                    &ev.error_query,
-                    &format!("{f}.sli.events.error_query"),
-                );
-                check_query(
-                    &mut e,
-                    &ev.total_query,
-                    &format!("{f}.sli.events.total_query"),
-                );
-                Sli::Events {
-                    error_query: ev.error_query.value.clone(),
-                    total_query: ev.total_query.value.clone(),
-                }
-            }
-            (None, Some(r), None) => {
-                check_query(
-                    &mut e,
-                    &r.error_ratio_query,
-                    &format!("{f}.sli.raw.error_ratio_query"),
-                );
-                Sli::Raw {
-                    error_ratio_query: r.error_ratio_query.value.clone(),
-                }
-            }
-            (None, None, Some(_)) => {
+            if let Some((l, c)) = seen.get(&id) {
                 e.at(
-                    &s.sli,
-                    &format!("{f}.sli.plugin"),
-                    "SLI plugins are not supported; use events or raw",
+                    &name,
+                    "slos.name",
+                    format!("SLO {id:?} is defined twice (first at {file}:{l}:{c})"),
                 );
                 continue;
             }
-            _ => {
-                e.at(
-                    &s.sli,
-                    &format!("{f}.sli"),
-                    "give exactly one of events or raw",
-                );
-                continue;
-            }
-        };
-        let mut labels = raw.labels.clone();
-        labels.extend(s.labels);
-        out.push(Slo {
-            service: raw.service.value.clone(),
-            name: s.name.value.clone(),
-            description: s.description,
-            objective: s.objective.value,
-            labels,
-            sli,
-            period,
-            alert_name: s
-                .alerting
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{}HighErrorRate", camel(&s.name.value))),
-            alert_labels: s.alerting.labels,
-            alert_annotations: s.alerting.annotations,
-            page: AlertSpec {
-                disable: s.alerting.page_alert.disable,
-                labels: s.alerting.page_alert.labels,
-                annotations: s.alerting.page_alert.annotations,
-            },
-            ticket: AlertSpec {
-                disable: s.alerting.ticket_alert.disable,
-                labels: s.alerting.ticket_alert.labels,
-                annotations: s.alerting.ticket_alert.annotations,
-            },
-        });
+            seen.insert(id, here);
+            out.push(slo);
+        }
     }
     if e.problems.is_empty() {
         Ok(out)
@@ -305,16 +235,4 @@ pub fn parse_spec(text: &str, file: &str) -> Result<Vec<Slo>, RuleFileError> {
             problems: e.problems,
         })
     }
-}
-
-/// `checkout-availability` -> `CheckoutAvailability`.
-pub fn camel(s: &str) -> String {
-    s.split(['-', '_'])
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::generate::{alert_labels, error_budget, slo_labels};
+use super::generate::{alert_labels, annotations, error_budget, slo_labels};
 use super::spec::Slo;
 use super::windows::{all_windows, prom_duration, windows};
 use crate::rules::template::{Data, expand};
@@ -50,26 +50,6 @@ fn expected(s: &Slo, severity: &str, annotations: &BTreeMap<String, String>) -> 
         let _ = writeln!(out, "              {k}: {}", q(&text));
     }
     out
-}
-
-/// Annotations of the page or ticket alert as the rule file has them.
-fn annotations_of(s: &Slo, severity: &str) -> BTreeMap<String, String> {
-    let mut a = BTreeMap::new();
-    a.insert(
-        "title".to_string(),
-        format!("({severity}) {{{{$labels.sloth_service}}}} {{{{$labels.sloth_slo}}}} SLO error budget burn rate is too fast."),
-    );
-    a.insert(
-        "summary".to_string(),
-        format!("{{{{$labels.sloth_service}}}} {{{{$labels.sloth_slo}}}} is burning its {}% error budget too fast.", s.objective),
-    );
-    a.extend(s.alert_annotations.clone());
-    a.extend(if severity == "page" {
-        s.page.annotations.clone()
-    } else {
-        s.ticket.annotations.clone()
-    });
-    a
 }
 
 /// Name, SLI value per window, severity expected to fire.
@@ -147,7 +127,7 @@ pub fn test_file(slos: &[Slo], rule_file: &str) -> String {
             match fires {
                 Some(sev) => {
                     out.push_str("        exp_alerts:\n");
-                    out.push_str(&expected(s, sev, &annotations_of(s, sev)));
+                    out.push_str(&expected(s, sev, &annotations(s, sev)));
                 }
                 None => out.push_str("        exp_alerts: []\n"),
             }

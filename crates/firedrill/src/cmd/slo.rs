@@ -60,9 +60,31 @@ fn read_spec(spec: &str) -> Result<(String, String)> {
 
 pub async fn run(cli: &Cli, cmd: &SloCmd) -> Result<()> {
     match cmd {
-        SloCmd::Generate { spec, out, tests } => {
+        SloCmd::Generate {
+            spec,
+            out,
+            tests,
+            default_slo_period,
+            extra_labels,
+        } => {
             let (text, name) = read_spec(spec)?;
-            let slos = alerting::slo::parse_spec(&text, &name)?;
+            let opts = alerting::slo::Options {
+                default_period: alerting::slo::Period::parse(default_slo_period)
+                    .map_err(|e| anyhow::anyhow!("--default-slo-period: {e}"))?,
+            };
+            let mut extra = BTreeMap::new();
+            for kv in extra_labels {
+                let Some((k, v)) = kv.split_once('=') else {
+                    bail!("--extra-labels {kv:?}: write KEY=VALUE");
+                };
+                alerting::slo::check_label_name(k)
+                    .map_err(|e| anyhow::anyhow!("--extra-labels {kv:?}: {e}"))?;
+                extra.insert(k.to_string(), v.to_string());
+            }
+            let mut slos = alerting::slo::parse_spec_with(&text, &name, &opts)?;
+            for s in &mut slos {
+                s.labels.extend(extra.clone());
+            }
             let rules = alerting::slo::rule_file(&slos);
             match out {
                 Some(p) => {
