@@ -66,11 +66,11 @@ fn acting(who: &Principal, by: Option<String>) -> Result<Option<String>, ApiErro
     }
 }
 
-type ApiResult = Result<Json<Value>, ApiError>;
+type ApiResult = wire::envelope::ApiResult<Value>;
 type Api = State<Arc<OnCall>>;
 
 fn ok(v: impl serde::Serialize) -> ApiResult {
-    Ok(Json(json!({"status": "success", "data": v})))
+    Ok(wire::success(serde_json::to_value(v).unwrap_or_default()))
 }
 
 fn bad(msg: impl Into<String>) -> ApiError {

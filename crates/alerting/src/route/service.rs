@@ -347,7 +347,7 @@ impl Router {
             .route(
                 "/api/lab/notifications",
                 get(|State(r): S| async move {
-                    Json(json!({"status": "success", "data": r.sender.log.list()}))
+                    wire::success(r.sender.log.list())
                 }),
             )
             .with_state(self)

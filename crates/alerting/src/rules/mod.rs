@@ -348,16 +348,14 @@ impl RuleManager {
                 "/api/v1/rules",
                 get(
                     |State(m): State<Arc<RuleManager>>, Query(q): Query<RulesQuery>| async move {
-                        axum::Json(
-                            json!({"status": "success", "data": m.rules_json(q.kind.as_deref())}),
-                        )
+                        wire::success(m.rules_json(q.kind.as_deref()))
                     },
                 ),
             )
             .route(
                 "/api/v1/alerts",
                 get(|State(m): State<Arc<RuleManager>>| async move {
-                    axum::Json(json!({"status": "success", "data": m.alerts_json()}))
+                    wire::success(m.alerts_json())
                 }),
             )
             .with_state(self)

@@ -4,34 +4,32 @@ use std::collections::BTreeMap;
 
 use anyhow::{Result, anyhow, bail};
 use serde_json::json;
+use wire::lab::{ConfigChanged, ConfigSet, Deploy, Drain, Drained, Restarted, Rollback, Scale, Target};
 
 use crate::cli::{Cli, ConfigCmd};
 use crate::client::{LabClient, split_target};
 use crate::output;
 
-fn done(cli: &Cli, v: &serde_json::Value, msg: String) {
-    output::emit(cli.output, v, || println!("{msg}"));
+fn done(cli: &Cli, v: &impl serde::Serialize, msg: String) {
+    let v = serde_json::to_value(v).unwrap_or_default();
+    output::emit(cli.output, &v, || println!("{msg}"));
 }
 
 pub async fn restart(cli: &Cli, target: &str) -> Result<()> {
     let (service, index) = split_target(target)?;
-    let v = LabClient::new(cli)
-        .post(
-            "/api/lab/restart",
-            json!({"service": service, "index": index}),
-        )
+    let v: Restarted = LabClient::new(cli)
+        .send("/api/lab/restart", &Target { service, index })
         .await?;
     done(cli, &v, format!("restarted {target}"));
     Ok(())
 }
 
 pub async fn scale(cli: &Cli, service: &str, instances: u32) -> Result<()> {
-    let v = LabClient::new(cli)
-        .post(
-            "/api/lab/scale",
-            json!({"service": service, "instances": instances}),
-        )
-        .await?;
+    let req = Scale {
+        service: service.to_string(),
+        instances,
+    };
+    let v: Scale = LabClient::new(cli).send("/api/lab/scale", &req).await?;
     done(
         cli,
         &v,
@@ -43,12 +41,12 @@ pub async fn scale(cli: &Cli, service: &str, instances: u32) -> Result<()> {
 pub async fn drain(cli: &Cli, target: &str, undo: bool) -> Result<()> {
     let (service, index) = split_target(target)?;
     let index = index.ok_or_else(|| anyhow!("drain needs SERVICE/N, e.g. cart/0"))?;
-    let v = LabClient::new(cli)
-        .post(
-            "/api/lab/drain",
-            json!({"service": service, "index": index, "on": !undo}),
-        )
-        .await?;
+    let req = Drain {
+        service,
+        index,
+        on: !undo,
+    };
+    let v: Drained = LabClient::new(cli).send("/api/lab/drain", &req).await?;
     let what = if undo {
         "back in rotation"
     } else {
@@ -77,9 +75,11 @@ pub async fn config(cli: &Cli, cmd: &ConfigCmd) -> Result<()> {
     match cmd {
         ConfigCmd::Set { service, pairs } => {
             let set = parse_pairs(pairs)?;
-            let v = client
-                .post("/api/lab/config", json!({"service": service, "set": set}))
-                .await?;
+            let req = ConfigSet {
+                service: service.clone(),
+                set,
+            };
+            let v: ConfigChanged = client.send("/api/lab/config", &req).await?;
             done(cli, &v, format!("{service}: set {}", pairs.join(" ")));
         }
         ConfigCmd::Get { service } => {
@@ -104,21 +104,21 @@ pub async fn config(cli: &Cli, cmd: &ConfigCmd) -> Result<()> {
 }
 
 pub async fn deploy(cli: &Cli, service: &str, version: &str) -> Result<()> {
-    let v = LabClient::new(cli)
-        .post(
-            "/api/lab/deploy",
-            json!({"service": service, "version": version}),
-        )
-        .await?;
+    let req = Deploy {
+        service: service.to_string(),
+        version: version.to_string(),
+    };
+    let v: Deploy = LabClient::new(cli).send("/api/lab/deploy", &req).await?;
     done(cli, &v, format!("{service} deployed at {version}"));
     Ok(())
 }
 
 pub async fn rollback(cli: &Cli, service: &str) -> Result<()> {
-    let v = LabClient::new(cli)
-        .post("/api/lab/rollback", json!({"service": service}))
-        .await?;
-    let version = v["version"].as_str().unwrap_or("?").to_string();
+    let req = Rollback {
+        service: service.to_string(),
+    };
+    let v: Deploy = LabClient::new(cli).send("/api/lab/rollback", &req).await?;
+    let version = v.version.clone();
     done(cli, &v, format!("{service} rolled back to {version}"));
     Ok(())
 }
