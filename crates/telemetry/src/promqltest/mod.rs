@@ -192,7 +192,7 @@ fn compare_range(case: &EvalCase, start: i64, step: i64, got: &Value) -> Result<
         };
         let mut expected: Vec<Sample> = Vec::new();
         for (k, p) in w.points.iter().enumerate() {
-            let t = start + k as i64 * step;
+            let t = start.saturating_add((k as i64).saturating_mul(step));
             match p {
                 Point::Value(v) => expected.push(Sample { t, v: *v }),
                 Point::Stale => expected.push(Sample { t, v: stale_nan() }),
@@ -326,7 +326,7 @@ pub fn run_script(name: &str, text: &str) -> FileReport {
                         native.push(l);
                     }
                     for (i, p) in s.points.iter().enumerate() {
-                        let t = i as i64 * step;
+                        let t = (i as i64).saturating_mul(step);
                         match p {
                             Point::Value(v) => batch.push((s.labels.clone(), Sample { t, v: *v })),
                             Point::Stale => {
