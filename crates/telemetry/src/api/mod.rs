@@ -165,7 +165,11 @@ impl PromApi {
     /// if the thread is slow to notice.
     async fn run<F>(self: &Arc<Self>, f: F) -> Result<crate::promql::QueryResult, ApiError>
     where
-        F: FnOnce(&Engine, &dyn Storage, &CancelToken) -> Result<crate::promql::QueryResult, QueryError>
+        F: FnOnce(
+                &Engine,
+                &dyn Storage,
+                &CancelToken,
+            ) -> Result<crate::promql::QueryResult, QueryError>
             + Send
             + 'static,
     {
@@ -175,7 +179,11 @@ impl PromApi {
         let token = cancel.clone();
         let job = tokio::task::spawn_blocking(move || f(&api.engine, api.storage.as_ref(), &token));
         // A little grace past the deadline for the thread's own timeout error.
-        let wait = self.engine.opts.timeout.saturating_add(std::time::Duration::from_secs(1));
+        let wait = self
+            .engine
+            .opts
+            .timeout
+            .saturating_add(std::time::Duration::from_secs(1));
         match tokio::time::timeout(wait, job).await {
             Err(_) => {
                 cancel.cancel();

@@ -47,8 +47,9 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
         if !f.is_finite() {
             return Err(format!("cannot parse {s:?} to a valid timestamp"));
         }
-        return seconds_to_ms(f)
-            .ok_or_else(|| format!("cannot parse {s:?} to a valid timestamp: timestamp out of bounds"));
+        return seconds_to_ms(f).ok_or_else(|| {
+            format!("cannot parse {s:?} to a valid timestamp: timestamp out of bounds")
+        });
     }
     match s {
         MIN_TIME_FORMATTED => return Ok(MIN_TIME_MS),
@@ -84,7 +85,9 @@ pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
 pub fn parse_selector(s: &str) -> Result<Vec<Matcher>, String> {
     let expr = crate::promql::parse(s).map_err(|e| {
         let e = e.to_string();
-        let e = e.strip_prefix("invalid parameter \"query\": ").unwrap_or(&e);
+        let e = e
+            .strip_prefix("invalid parameter \"query\": ")
+            .unwrap_or(&e);
         format!("invalid parameter \"match[]\": {e}")
     })?;
     let promql_parser::parser::Expr::VectorSelector(vs) = expr else {
@@ -152,7 +155,11 @@ mod tests {
         assert!(parse_duration_ms("soon").is_err());
         // Prometheus's TestParseDuration: internal int64 overflow.
         for s in ["-148966367200.372", "148966367200.372", "1e300"] {
-            assert!(parse_duration_ms(s).unwrap_err().contains("overflows int64"));
+            assert!(
+                parse_duration_ms(s)
+                    .unwrap_err()
+                    .contains("overflows int64")
+            );
         }
         assert_eq!(parse_duration_ms("123.333"), Ok(123_333));
     }

@@ -216,13 +216,12 @@ fn skip_word(b: &[u8], start: usize) -> usize {
         && !b[start..].starts_with(b"0X");
     let mut i = start;
     while i < b.len() {
-        if is_word(b[i]) {
-            i += 1;
-        } else if decimal && matches!(b[i], b'+' | b'-') && matches!(b[i - 1], b'e' | b'E') {
-            i += 1;
-        } else {
+        let exponent_sign =
+            decimal && matches!(b[i], b'+' | b'-') && matches!(b[i - 1], b'e' | b'E');
+        if !is_word(b[i]) && !exponent_sign {
             break;
         }
+        i += 1;
     }
     i
 }
@@ -298,7 +297,9 @@ pub fn ast_depth(e: &Expr) -> usize {
 
 fn children(e: &Expr) -> impl Iterator<Item = &Expr> {
     let v: Vec<&Expr> = match e {
-        Expr::Aggregate(a) => std::iter::once(&*a.expr).chain(a.param.as_deref()).collect(),
+        Expr::Aggregate(a) => std::iter::once(&*a.expr)
+            .chain(a.param.as_deref())
+            .collect(),
         Expr::Unary(u) => vec![&*u.expr],
         Expr::Binary(b) => vec![&*b.lhs, &*b.rhs],
         Expr::Paren(p) => vec![&*p.expr],
@@ -419,7 +420,12 @@ mod tests {
             "label_replace(up, \"a((((\", \"$1\", \"b\", \"(.*)\")",
         ] {
             let e = promql_parser::parser::parse(q).unwrap();
-            assert!(depth(q) >= ast_depth(&e), "{q}: {} < {}", depth(q), ast_depth(&e));
+            assert!(
+                depth(q) >= ast_depth(&e),
+                "{q}: {} < {}",
+                depth(q),
+                ast_depth(&e)
+            );
             assert!(depth(q) < 12, "{q}: {}", depth(q));
         }
     }
@@ -446,7 +452,12 @@ mod tests {
         let fits = vec!["a"; MAX_EXPR_DEPTH - 1].join("+");
         assert!(check_text(&fits).is_ok());
         let long = format!("a{{x=\"{}\"}}", "y".repeat(MAX_QUERY_BYTES));
-        assert!(check_text(&long).unwrap_err().to_string().contains("bytes long"));
+        assert!(
+            check_text(&long)
+                .unwrap_err()
+                .to_string()
+                .contains("bytes long")
+        );
     }
 
     #[test]
@@ -472,7 +483,12 @@ mod tests {
                 "{q}: {e}"
             );
         }
-        for q in ["foo @ 1603775019", "foo @ -100", "foo @ start()", "x @ end()"] {
+        for q in [
+            "foo @ 1603775019",
+            "foo @ -100",
+            "foo @ start()",
+            "x @ end()",
+        ] {
             assert!(check_text(q).is_ok(), "{q}");
         }
     }

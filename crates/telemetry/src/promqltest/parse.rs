@@ -353,14 +353,12 @@ pub fn parse_script(text: &str) -> Result<Vec<Command>, (usize, String)> {
                     nhcb: word == "load_with_nhcb",
                 });
             }
-            w if w.starts_with("eval") => {
-                out.push(Command::Eval(Box::new(parse_eval(
-                    t,
-                    start + 1,
-                    &body,
-                    &mut budget,
-                ))))
-            }
+            w if w.starts_with("eval") => out.push(Command::Eval(Box::new(parse_eval(
+                t,
+                start + 1,
+                &body,
+                &mut budget,
+            )))),
             other => return Err((start + 1, format!("unknown command {other:?}"))),
         }
     }

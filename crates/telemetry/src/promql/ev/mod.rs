@@ -167,7 +167,7 @@ impl<'a> Ev<'a> {
         self.checks.set(n);
         if self.cancel.is_canceled() {
             Err(QueryError::Canceled)
-        } else if n % CLOCK_EVERY == 0 && Instant::now() > self.deadline {
+        } else if n.is_multiple_of(CLOCK_EVERY) && Instant::now() > self.deadline {
             Err(QueryError::Timeout)
         } else {
             Ok(())
