@@ -237,6 +237,20 @@ fn every_query_has_a_deadline() {
 }
 
 #[test]
+fn a_long_subquery_hits_the_samples_limit_as_it_goes() {
+    let db = store();
+    let e = Engine::new(EngineOptions {
+        max_samples: 10_000,
+        ..EngineOptions::default()
+    });
+    // Its points used to be counted only once all 3·10¹⁰ were computed.
+    match e.instant_query(&*db, ENDLESS, 0) {
+        Err(QueryError::TooManySamples) => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn a_canceled_query_stops() {
     let db = store();
     let e = Engine::default();

@@ -242,12 +242,18 @@ impl<'a> Ev<'a> {
                 let mut series: BTreeMap<Labels, Vec<Sample>> = BTreeMap::new();
                 while ts <= r {
                     self.check_deadline()?;
+                    // Counted as they come: a subquery of many steps hits
+                    // the samples limit before it fills the memory.
                     match self.eval(&sq.expr, ts)? {
-                        Val::Scalar(v) => series
-                            .entry(Labels::default())
-                            .or_default()
-                            .push(Sample { t: ts, v }),
+                        Val::Scalar(v) => {
+                            self.add_samples(1)?;
+                            series
+                                .entry(Labels::default())
+                                .or_default()
+                                .push(Sample { t: ts, v })
+                        }
                         Val::Vector(vec) => {
+                            self.add_samples(vec.len())?;
                             for el in vec {
                                 series
                                     .entry(el.labels)
@@ -264,8 +270,6 @@ impl<'a> Ev<'a> {
                     }
                     ts += step;
                 }
-                let n = series.values().map(Vec::len).sum();
-                self.add_samples(n)?;
                 Ok(Val::Matrix(
                     series
                         .into_iter()
