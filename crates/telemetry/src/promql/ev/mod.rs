@@ -64,23 +64,30 @@ fn reach(
     }
     match e {
         Expr::VectorSelector(vs) => {
-            *back += lookback + off(&vs.offset).max(0);
-            *fwd += (-off(&vs.offset)).max(0);
+            *back = back
+                .saturating_add(lookback)
+                .saturating_add(off(&vs.offset).max(0));
+            *fwd = fwd.saturating_add((-off(&vs.offset)).max(0));
             ats.push(vs.at.clone());
         }
         Expr::MatrixSelector(ms) => {
-            *back += duration_ms(&ms.range) + off(&ms.vs.offset).max(0);
-            *fwd += (-off(&ms.vs.offset)).max(0);
+            *back = back
+                .saturating_add(duration_ms(&ms.range))
+                .saturating_add(off(&ms.vs.offset).max(0));
+            *fwd = fwd.saturating_add((-off(&ms.vs.offset)).max(0));
             ats.push(ms.vs.at.clone());
         }
         Expr::Subquery(sq) => {
-            *back += duration_ms(&sq.range)
-                + off(&sq.offset).max(0)
-                + sq.step
-                    .as_ref()
-                    .map(duration_ms)
-                    .unwrap_or(DEFAULT_SUBQUERY_STEP_MS);
-            *fwd += (-off(&sq.offset)).max(0);
+            *back = back
+                .saturating_add(duration_ms(&sq.range))
+                .saturating_add(off(&sq.offset).max(0))
+                .saturating_add(
+                    sq.step
+                        .as_ref()
+                        .map(duration_ms)
+                        .unwrap_or(DEFAULT_SUBQUERY_STEP_MS),
+                );
+            *fwd = fwd.saturating_add((-off(&sq.offset)).max(0));
             ats.push(sq.at.clone());
             reach(&sq.expr, lookback, back, fwd, ats);
         }

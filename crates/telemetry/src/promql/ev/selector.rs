@@ -150,5 +150,5 @@ fn latest(samples: &[Sample], r: i64, lookback: i64) -> Option<Sample> {
         return None;
     }
     let p = samples[hi - 1];
-    (p.t > r - lookback).then_some(p)
+    (p.t > r.saturating_sub(lookback)).then_some(p)
 }
