@@ -40,3 +40,17 @@ impl Drop for CancelOnDrop {
         self.0.cancel();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_guard_cancels_its_token_when_dropped() {
+        let t = CancelToken::new();
+        let guard = t.cancel_on_drop();
+        assert!(!t.is_canceled());
+        drop(guard);
+        assert!(t.is_canceled());
+    }
+}
