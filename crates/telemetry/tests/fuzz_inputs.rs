@@ -139,6 +139,8 @@ fn duration() -> impl Strategy<Value = String> {
             prop::sample::select(vec!["ms", "s", "m", "h", "d", "w", "y"])
         )
             .prop_map(|(n, u)| format!("{n}{u}")),
+        // Plain numbers are seconds; the parser used to panic on huge ones.
+        number(),
     ]
 }
 

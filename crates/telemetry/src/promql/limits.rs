@@ -91,6 +91,8 @@ pub fn check_resolution(start: i64, end: i64, step: i64) -> Result<(), QueryErro
 struct Frame {
     /// `{...}` holds label matchers, whose `=` and `!=` are no operators.
     braces: bool,
+    /// `[...]` holds durations (ranges, subquery steps).
+    brackets: bool,
     ops: usize,
     inner: usize,
 }
@@ -120,9 +122,14 @@ pub fn check_text(query: &str) -> Result<usize, QueryError> {
     }
     let b = query.as_bytes();
     let mut stack: Vec<Frame> = vec![Frame::default()];
+    // The next number is a duration (after `offset` and its sign).
+    let mut duration_next = false;
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
+        if !(c.is_ascii_whitespace() || c == b'+' || c == b'-' || is_word(c)) {
+            duration_next = false;
+        }
         match c {
             b'"' | b'\'' | b'`' => i = skip_string(b, i),
             b'#' => {
@@ -133,6 +140,7 @@ pub fn check_text(query: &str) -> Result<usize, QueryError> {
             b'(' | b'[' | b'{' => {
                 stack.push(Frame {
                     braces: c == b'{',
+                    brackets: c == b'[',
                     ..Frame::default()
                 });
                 if stack.len() > MAX_EXPR_DEPTH {
@@ -168,6 +176,12 @@ pub fn check_text(query: &str) -> Result<usize, QueryError> {
                 if OPERATOR_WORDS.iter().any(|o| o.eq_ignore_ascii_case(w)) {
                     add_op(&mut stack)?;
                 }
+                let in_brackets = stack.last().is_some_and(|f| f.brackets);
+                if duration_next || in_brackets {
+                    // `[5m:60]` scans as one word: range and step.
+                    w.split(':').try_for_each(check_duration_number)?;
+                }
+                duration_next = w.eq_ignore_ascii_case("offset");
             }
             _ => i += 1,
         }
@@ -270,6 +284,21 @@ fn check_at(b: &[u8], i: &mut usize) -> Result<(), QueryError> {
     match seconds_to_ms(secs) {
         Some(_) => Ok(()),
         None => Err(at_out_of_bounds(secs)),
+    }
+}
+
+/// A number written where PromQL takes a duration (`x[300]`, `offset 60`)
+/// means seconds; the parser would panic on one that is not finite or does
+/// not fit a duration, so such numbers are refused first.
+fn check_duration_number(w: &str) -> Result<(), QueryError> {
+    match number(w) {
+        Some(secs) if !(secs.is_finite() && secs * 1000.0 <= MAX_DURATION_MS as f64) => {
+            Err(QueryError::Parse(format!(
+                "invalid parameter \"query\": duration out of range: {w} (at most {}s)",
+                MAX_DURATION_MS / 1000
+            )))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -490,6 +519,34 @@ mod tests {
             "x @ end()",
         ] {
             assert!(check_text(q).is_ok(), "{q}");
+        }
+    }
+
+    #[test]
+    fn numbers_as_durations_out_of_range() {
+        // promql-parser panics on these (Duration::from_secs_f64).
+        for q in [
+            "rate(x[1e300])",
+            "x[Inf]",
+            "x[ NaN ]",
+            "x[5m:1e300]",
+            "x offset 1e300",
+            "x offset -Inf",
+            "x[0xffffffffffffffff]",
+        ] {
+            let e = check_text(q).unwrap_err().to_string();
+            assert!(e.contains("duration out of range"), "{q}: {e}");
+        }
+        for q in [
+            "rate(x[300])",
+            "x[5m:60]",
+            "x offset 60",
+            "x offset -1.5",
+            "offset",
+        ] {
+            assert!(check_text(q).is_ok(), "{q}");
+            // And the parser does not panic on what passes.
+            let _ = promql_parser::parser::parse(q);
         }
     }
 

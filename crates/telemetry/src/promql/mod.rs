@@ -338,8 +338,15 @@ pub fn selectors_in(query: &str) -> Result<Vec<Vec<crate::model::Matcher>>, Quer
 /// way into the parser for untrusted text.
 pub fn parse(query: &str) -> Result<promql_parser::parser::Expr, QueryError> {
     limits::check_text(query)?;
-    let expr = promql_parser::parser::parse(query)
-        .map_err(|e| QueryError::Parse(format!("invalid parameter \"query\": {e}")))?;
+    // The parser panics on some input (check_text refuses what is known);
+    // a panic left over is a parse error, not the end of the process.
+    let parsed =
+        std::panic::catch_unwind(|| promql_parser::parser::parse(query)).map_err(|_| {
+            tracing::warn!(query, "promql-parser panicked");
+            QueryError::Parse("invalid parameter \"query\": the parser failed on this query".into())
+        })?;
+    let expr =
+        parsed.map_err(|e| QueryError::Parse(format!("invalid parameter \"query\": {e}")))?;
     limits::check_tree(&expr)?;
     Ok(expr)
 }
