@@ -188,7 +188,11 @@ fn times_out_of_bounds_are_refused() {
         "timestamp out of bounds for @ modifier: 1000000000000000019884624838656.000000",
     );
     // promql-parser panicked on numbers as durations that fit no duration.
-    for q in ["rate(up[1e300])", "up offset Inf", "max_over_time(up[5m:NaN])"] {
+    for q in [
+        "rate(up[1e300])",
+        "up offset Inf",
+        "max_over_time(up[5m:NaN])",
+    ] {
         let (status, body) = s.post("/api/v1/query", &[("query", q)]);
         assert_bad_data(status, &body, "duration out of range");
         let (status, body) = s.post("/api/v1/series", &[("match[]", q)]);

@@ -39,12 +39,20 @@ pub enum ImportError {
     #[error("line {line}: sample has no timestamp (backfill needs one on every sample)")]
     MissingTimestamp { line: usize },
     #[error(
-        "line {line}: sample at {t} ms is out of bounds: more than {}s after the current time",
+        "line {line}: sample at {} is out of bounds: more than {}s after the current time",
+        rfc3339(*t),
         MAX_FUTURE.as_secs()
     )]
     OutOfBounds { line: usize, t: i64 },
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// A time in ms as RFC 3339 (or in ms when chrono cannot show it).
+fn rfc3339(t: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(t)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_else(|| format!("{t} ms"))
 }
 
 /// Parses `text` (OpenMetrics when it ends with `# EOF`, else the text
@@ -158,9 +166,10 @@ temp 21.5 1700000000
         let db = db();
         // 9999-12-31T00:00:00Z (ms in the text format).
         match import(&db, "a 1 1000\na 2 253402214400000\n") {
-            Err(e @ ImportError::OutOfBounds { line: 2, .. }) => {
-                assert!(e.to_string().contains("out of bounds"), "{e}")
-            }
+            Err(e @ ImportError::OutOfBounds { line: 2, .. }) => assert_eq!(
+                e.to_string(),
+                "line 2: sample at 9999-12-31T00:00:00.000Z is out of bounds: more than 3600s after the current time"
+            ),
             other => panic!("{other:?}"),
         }
         // Nothing of the file was appended.
