@@ -17,11 +17,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::model::{METRIC_NAME, MatchOp, Matcher, Storage};
-use crate::promql::{Engine, QueryError};
+use crate::promql::{CancelToken, Engine, QueryError};
 use params::{Params, parse_duration_ms, parse_selector, parse_time};
 
-/// Most points a range query may return per series, as in Prometheus.
-pub const MAX_POINTS: i64 = 11_000;
+pub use crate::promql::limits::MAX_POINTS;
 
 /// One scrape target as `/api/v1/targets` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -87,6 +86,8 @@ fn query_error(e: QueryError) -> ApiError {
     let status = match e.error_type() {
         "bad_data" => StatusCode::BAD_REQUEST,
         "timeout" => StatusCode::SERVICE_UNAVAILABLE,
+        // Prometheus's 499: the client closed the connection.
+        "canceled" => StatusCode::from_u16(499).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
         "execution" => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
@@ -158,22 +159,45 @@ impl PromApi {
             .with_state(Arc::new(self))
     }
 
+    /// Runs a query on a blocking thread. The query stops at its deadline
+    /// (the engine's timeout) or as soon as this future is dropped (the
+    /// client went away); the answer does not wait past the deadline even
+    /// if the thread is slow to notice.
     async fn run<F>(self: &Arc<Self>, f: F) -> Result<crate::promql::QueryResult, ApiError>
     where
-        F: FnOnce(&Engine, &dyn Storage) -> Result<crate::promql::QueryResult, QueryError>
+        F: FnOnce(
+                &Engine,
+                &dyn Storage,
+                &CancelToken,
+            ) -> Result<crate::promql::QueryResult, QueryError>
             + Send
             + 'static,
     {
         let api = self.clone();
-        tokio::task::spawn_blocking(move || f(&api.engine, api.storage.as_ref()))
-            .await
-            .map_err(|e| {
-                ApiError(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format::error("internal", &e.to_string()),
-                )
-            })?
-            .map_err(query_error)
+        let cancel = CancelToken::new();
+        let _stop_when_dropped = cancel.cancel_on_drop();
+        let token = cancel.clone();
+        let job = tokio::task::spawn_blocking(move || f(&api.engine, api.storage.as_ref(), &token));
+        // A little grace past the deadline for the thread's own timeout error.
+        let wait = self
+            .engine
+            .opts
+            .timeout
+            .saturating_add(std::time::Duration::from_secs(1));
+        match tokio::time::timeout(wait, job).await {
+            Err(_) => {
+                cancel.cancel();
+                Err(query_error(QueryError::Timeout))
+            }
+            Ok(joined) => joined
+                .map_err(|e| {
+                    ApiError(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format::error("internal", &e.to_string()),
+                    )
+                })?
+                .map_err(query_error),
+        }
     }
 }
 
@@ -191,7 +215,9 @@ async fn query(
         .ok_or_else(|| bad_data("invalid parameter \"query\": query is empty"))?
         .to_string();
     let t = time_param(&p, "time", now_ms())?;
-    let r = api.run(move |e, s| e.instant_query(s, &expr, t)).await?;
+    let r = api
+        .run(move |e, s, c| e.instant_query_with(s, &expr, t, c))
+        .await?;
     Ok(axum::Json(format::success(
         format::query_data(&r),
         &r.warnings,
@@ -235,13 +261,9 @@ async fn query_range(
             "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer",
         ));
     }
-    if (end - start) / step > MAX_POINTS {
-        return Err(bad_data(
-            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
-        ));
-    }
+    crate::promql::limits::check_resolution(start, end, step).map_err(query_error)?;
     let r = api
-        .run(move |e, s| e.range_query(s, &expr, start, end, step))
+        .run(move |e, s, c| e.range_query_with(s, &expr, start, end, step, c))
         .await?;
     Ok(axum::Json(format::success(
         format::query_data(&r),

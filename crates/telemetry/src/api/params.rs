@@ -4,6 +4,9 @@
 use std::collections::HashMap;
 
 use crate::model::{MatchOp, Matcher};
+use crate::promql::limits::{
+    MAX_DURATION_MS, MAX_TIME_MS, MIN_TIME_MS, duration_ms, seconds_to_ms,
+};
 
 /// The merged query-string and form parameters; repeated keys (`match[]`) keep all values.
 #[derive(Debug, Default)]
@@ -31,36 +34,62 @@ impl Params {
     }
 }
 
-/// Parses a time as Prometheus does: Unix seconds (float) or RFC 3339; in ms.
+/// Prometheus's `MinTime` and `MaxTime` as Go formats them: clients send
+/// them for "no bound" (see [`MIN_TIME_MS`], [`MAX_TIME_MS`]).
+const MIN_TIME_FORMATTED: &str = "-292273086-05-16T16:47:06Z";
+const MAX_TIME_FORMATTED: &str = "292277025-08-18T07:12:54.999999999Z";
+
+/// Parses a time as Prometheus does: Unix seconds (float) or RFC 3339; in
+/// ms. Times outside [`MIN_TIME_MS`, `MAX_TIME_MS`] are refused ("timestamp
+/// out of bounds"): they cannot be represented, nor ranges over them counted.
 pub fn parse_time(s: &str) -> Result<i64, String> {
     if let Ok(f) = s.parse::<f64>() {
         if !f.is_finite() {
             return Err(format!("cannot parse {s:?} to a valid timestamp"));
         }
-        return Ok((f * 1000.0).round() as i64);
+        return seconds_to_ms(f).ok_or_else(|| {
+            format!("cannot parse {s:?} to a valid timestamp: timestamp out of bounds")
+        });
+    }
+    match s {
+        MIN_TIME_FORMATTED => return Ok(MIN_TIME_MS),
+        MAX_TIME_FORMATTED => return Ok(MAX_TIME_MS),
+        _ => {}
     }
     chrono::DateTime::parse_from_rfc3339(s)
         .map(|d| d.timestamp_millis())
         .map_err(|_| format!("cannot parse {s:?} to a valid timestamp"))
 }
 
-/// Parses a duration: float seconds or a Prometheus duration (`1h30m`, `5m`, `250ms`); in ms.
+/// Parses a duration: float seconds or a Prometheus duration (`1h30m`,
+/// `5m`, `250ms`); in ms. As in Prometheus, it must fit Go's
+/// `time.Duration` (int64 nanoseconds).
 pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
     if let Ok(f) = s.parse::<f64>() {
-        if !f.is_finite() || f > 9.2e15 {
-            return Err(format!("cannot parse {s:?} to a valid duration"));
+        let ns = f * 1e9;
+        if !ns.is_finite() || ns >= i64::MAX as f64 || ns <= i64::MIN as f64 {
+            return Err(format!(
+                "cannot parse {s:?} to a valid duration. It overflows int64"
+            ));
         }
         return Ok((f * 1000.0).round() as i64);
     }
     promql_parser::util::parse_duration(s)
-        .map(|d| d.as_millis() as i64)
-        .map_err(|_| format!("cannot parse {s:?} to a valid duration"))
+        .ok()
+        .map(|d| duration_ms(&d))
+        .filter(|ms| *ms <= MAX_DURATION_MS)
+        .ok_or_else(|| format!("cannot parse {s:?} to a valid duration"))
 }
 
 /// Parses a series selector of `match[]` into matchers.
 pub fn parse_selector(s: &str) -> Result<Vec<Matcher>, String> {
-    let expr = promql_parser::parser::parse(s)
-        .map_err(|e| format!("invalid parameter \"match[]\": {e}"))?;
+    let expr = crate::promql::parse(s).map_err(|e| {
+        let e = e.to_string();
+        let e = e
+            .strip_prefix("invalid parameter \"query\": ")
+            .unwrap_or(&e);
+        format!("invalid parameter \"match[]\": {e}")
+    })?;
     let promql_parser::parser::Expr::VectorSelector(vs) = expr else {
         return Err(format!(
             "invalid parameter \"match[]\": {s:?} is not a series selector"
@@ -111,9 +140,28 @@ mod tests {
             Ok(1_435_781_451_781)
         );
         assert!(parse_time("yesterday").is_err());
+        // Prometheus's web/api/v1 TestParseTime: its own bounds parse.
+        assert_eq!(parse_time("-292273086-05-16T16:47:06Z"), Ok(MIN_TIME_MS));
+        assert_eq!(
+            parse_time("292277025-08-18T07:12:54.999999999Z"),
+            Ok(MAX_TIME_MS)
+        );
+        for s in ["-1e300", "1e300", "9.3e15", "NaN", "Inf"] {
+            assert!(parse_time(s).is_err(), "{s}");
+        }
+        assert!(parse_time("1e300").unwrap_err().contains("out of bounds"));
         assert_eq!(parse_duration_ms("15"), Ok(15_000));
         assert_eq!(parse_duration_ms("1m30s"), Ok(90_000));
         assert!(parse_duration_ms("soon").is_err());
+        // Prometheus's TestParseDuration: internal int64 overflow.
+        for s in ["-148966367200.372", "148966367200.372", "1e300"] {
+            assert!(
+                parse_duration_ms(s)
+                    .unwrap_err()
+                    .contains("overflows int64")
+            );
+        }
+        assert_eq!(parse_duration_ms("123.333"), Ok(123_333));
     }
 
     #[test]

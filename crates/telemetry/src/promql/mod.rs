@@ -1,13 +1,21 @@
 //! PromQL engine: parses with `promql-parser`, evaluates instant and range
 //! queries against a [`Storage`] with Prometheus 3 semantics.
 //!
-//! (Skeleton: the public API below is fixed; the evaluator fills it in.)
+//! Every query is bounded before it runs ([`limits`]: text size, nesting
+//! depth, times, points) and while it runs (a deadline and a
+//! [`CancelToken`], polled per step and per series); deep trees are
+//! evaluated on a thread whose stack fits them ([`stack`]).
 
 use std::time::Duration;
 
 use crate::model::{Labels, Series, Storage, StorageError};
 
+mod cancel;
 mod ev;
+pub mod limits;
+mod stack;
+
+pub use cancel::{CancelOnDrop, CancelToken};
 
 /// One element of an instant vector.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +68,8 @@ pub enum QueryError {
     TooManySamples,
     #[error("query timed out in expression evaluation")]
     Timeout,
+    #[error("query was canceled in expression evaluation")]
+    Canceled,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -69,6 +79,7 @@ impl QueryError {
         match self {
             QueryError::Parse(_) | QueryError::BadData(_) => "bad_data",
             QueryError::Timeout => "timeout",
+            QueryError::Canceled => "canceled",
             QueryError::Execution(_) | QueryError::TooManySamples | QueryError::Storage(_) => {
                 "execution"
             }
@@ -83,7 +94,8 @@ pub struct EngineOptions {
     pub lookback_delta: Duration,
     /// Most samples a query may hold in memory at once.
     pub max_samples: usize,
-    /// Wall-clock limit of one query.
+    /// Wall-clock limit of one query (default 2 min, as Prometheus's
+    /// `--query.timeout`); the evaluator stops at the first check past it.
     pub timeout: Duration,
 }
 
@@ -115,9 +127,33 @@ impl Engine {
         query: &str,
         t: i64,
     ) -> Result<QueryResult, QueryError> {
+        self.instant_query_with(storage, query, t, &CancelToken::new())
+    }
+
+    /// [`Engine::instant_query`] that stops early once `cancel` is canceled.
+    pub fn instant_query_with(
+        &self,
+        storage: &dyn Storage,
+        query: &str,
+        t: i64,
+        cancel: &CancelToken,
+    ) -> Result<QueryResult, QueryError> {
+        check_time(t)?;
         let expr = parse(query)?;
-        let ev = ev::Ev::new(storage, &self.opts, &expr, t, t, 0);
-        let value = match ev.eval(&expr, t)? {
+        stack::with_stack_for(limits::ast_depth(&expr), || {
+            self.eval_instant(storage, &expr, t, cancel)
+        })
+    }
+
+    fn eval_instant(
+        &self,
+        storage: &dyn Storage,
+        expr: &promql_parser::parser::Expr,
+        t: i64,
+        cancel: &CancelToken,
+    ) -> Result<QueryResult, QueryError> {
+        let ev = ev::Ev::new(storage, &self.opts, cancel, expr, t, t, 0)?;
+        let value = match ev.eval(expr, t)? {
             ev::value::Val::Scalar(v) => Value::Scalar { t, v },
             ev::value::Val::Str(v) => Value::String { t, v },
             ev::value::Val::Vector(v) => {
@@ -151,7 +187,8 @@ impl Engine {
         })
     }
 
-    /// Evaluates `query` from `start` to `end` (ms, inclusive) every `step` ms.
+    /// Evaluates `query` from `start` to `end` (ms, inclusive) every `step`
+    /// ms; at most [`limits::MAX_POINTS`] steps.
     pub fn range_query(
         &self,
         storage: &dyn Storage,
@@ -160,11 +197,22 @@ impl Engine {
         end: i64,
         step: i64,
     ) -> Result<QueryResult, QueryError> {
-        if step <= 0 {
-            return Err(QueryError::BadData(
-                "zero or negative query resolution step widths are not accepted".into(),
-            ));
-        }
+        self.range_query_with(storage, query, start, end, step, &CancelToken::new())
+    }
+
+    /// [`Engine::range_query`] that stops early once `cancel` is canceled.
+    pub fn range_query_with(
+        &self,
+        storage: &dyn Storage,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+        cancel: &CancelToken,
+    ) -> Result<QueryResult, QueryError> {
+        check_time(start)?;
+        check_time(end)?;
+        limits::check_resolution(start, end, step)?;
         let expr = parse(query)?;
         use promql_parser::parser::value::ValueType;
         match expr.value_type() {
@@ -180,13 +228,25 @@ impl Engine {
                 )));
             }
         }
-        let ev = ev::Ev::new(storage, &self.opts, &expr, start, end, step);
+        stack::with_stack_for(limits::ast_depth(&expr), || {
+            self.eval_range(storage, &expr, (start, end, step), cancel)
+        })
+    }
+
+    fn eval_range(
+        &self,
+        storage: &dyn Storage,
+        expr: &promql_parser::parser::Expr,
+        (start, end, step): (i64, i64, i64),
+        cancel: &CancelToken,
+    ) -> Result<QueryResult, QueryError> {
+        let ev = ev::Ev::new(storage, &self.opts, cancel, expr, start, end, step)?;
         let mut series: std::collections::BTreeMap<Labels, Vec<crate::model::Sample>> =
             Default::default();
         let mut t = start;
         while t <= end {
             ev.check_deadline()?;
-            match ev.eval(&expr, t)? {
+            match ev.eval(expr, t)? {
                 ev::value::Val::Scalar(v) => series
                     .entry(Labels::default())
                     .or_default()
@@ -207,7 +267,10 @@ impl Engine {
                     )));
                 }
             }
-            t += step;
+            let Some(next) = t.checked_add(step) else {
+                break;
+            };
+            t = next;
         }
         Ok(QueryResult {
             value: Value::Matrix(
@@ -219,6 +282,17 @@ impl Engine {
             warnings: ev.warnings.take(),
             infos: ev.infos.take(),
         })
+    }
+}
+
+/// Refuses an evaluation time outside what Prometheus can represent.
+fn check_time(t: i64) -> Result<(), QueryError> {
+    if (limits::MIN_TIME_MS..=limits::MAX_TIME_MS).contains(&t) {
+        Ok(())
+    } else {
+        Err(QueryError::BadData(format!(
+            "timestamp out of bounds: {t} ms"
+        )))
     }
 }
 
@@ -258,8 +332,21 @@ pub fn selectors_in(query: &str) -> Result<Vec<Vec<crate::model::Matcher>>, Quer
     Ok(out)
 }
 
-/// Parses with `promql-parser`; errors are Prometheus's `bad_data`.
+/// Parses with `promql-parser` after checking the text's size and nesting
+/// ([`limits::check_text`]: the parser recurses), then checks the tree's
+/// depth, times and durations; errors are Prometheus's `bad_data`. The only
+/// way into the parser for untrusted text.
 pub fn parse(query: &str) -> Result<promql_parser::parser::Expr, QueryError> {
-    promql_parser::parser::parse(query)
-        .map_err(|e| QueryError::Parse(format!("invalid parameter \"query\": {e}")))
+    limits::check_text(query)?;
+    // The parser panics on some input (check_text refuses what is known);
+    // a panic left over is a parse error, not the end of the process.
+    let parsed =
+        std::panic::catch_unwind(|| promql_parser::parser::parse(query)).map_err(|_| {
+            tracing::warn!(query, "promql-parser panicked");
+            QueryError::Parse("invalid parameter \"query\": the parser failed on this query".into())
+        })?;
+    let expr =
+        parsed.map_err(|e| QueryError::Parse(format!("invalid parameter \"query\": {e}")))?;
+    limits::check_tree(&expr)?;
+    Ok(expr)
 }

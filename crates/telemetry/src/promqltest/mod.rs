@@ -192,7 +192,7 @@ fn compare_range(case: &EvalCase, start: i64, step: i64, got: &Value) -> Result<
         };
         let mut expected: Vec<Sample> = Vec::new();
         for (k, p) in w.points.iter().enumerate() {
-            let t = start + k as i64 * step;
+            let t = start.saturating_add((k as i64).saturating_mul(step));
             match p {
                 Point::Value(v) => expected.push(Sample { t, v: *v }),
                 Point::Stale => expected.push(Sample { t, v: stale_nan() }),
@@ -257,8 +257,14 @@ fn run_case(engine: &Engine, db: &Tsdb, case: &EvalCase) -> Result<(), String> {
     }
 }
 
-/// Runs a script's text; `name` labels the report.
+/// Runs a script's text with the default engine (2-minute query timeout);
+/// `name` labels the report.
 pub fn run_script(name: &str, text: &str) -> FileReport {
+    run_script_with(name, text, &Engine::default())
+}
+
+/// Runs a script's text with `engine` (e.g. a shorter timeout).
+pub fn run_script_with(name: &str, text: &str, engine: &Engine) -> FileReport {
     let mut report = FileReport {
         file: name.to_string(),
         ..FileReport::default()
@@ -273,7 +279,6 @@ pub fn run_script(name: &str, text: &str) -> FileReport {
             return report;
         }
     };
-    let engine = Engine::default();
     let mut db = new_db();
     // Series that are native histograms (or, with load_with_nhcb, also are).
     let mut native: Vec<Labels> = Vec::new();
@@ -326,7 +331,7 @@ pub fn run_script(name: &str, text: &str) -> FileReport {
                         native.push(l);
                     }
                     for (i, p) in s.points.iter().enumerate() {
-                        let t = i as i64 * step;
+                        let t = (i as i64).saturating_mul(step);
                         match p {
                             Point::Value(v) => batch.push((s.labels.clone(), Sample { t, v: *v })),
                             Point::Stale => {
@@ -360,7 +365,7 @@ pub fn run_script(name: &str, text: &str) -> FileReport {
                     report.skips.push((case.line, reason));
                     continue;
                 }
-                match run_case(&engine, &db, &case) {
+                match run_case(engine, &db, &case) {
                     Ok(()) => report.passed += 1,
                     Err(e) => {
                         report.failed += 1;

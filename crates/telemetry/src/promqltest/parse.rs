@@ -1,6 +1,6 @@
 //! Parsing test scripts into commands.
 
-use super::values::{Point, expand, parse_float};
+use super::values::{MAX_SCRIPT_POINTS, Point, expand, parse_float};
 use crate::model::{Labels, METRIC_NAME};
 
 #[derive(Debug, Clone)]
@@ -70,10 +70,12 @@ pub enum Command {
     Eval(Box<EvalCase>),
 }
 
-/// Parses a duration (`5m`, `1h30m`, `10s53ms`) or plain seconds into ms.
+/// Parses a duration (`5m`, `1h30m`, `10s53ms`) or plain seconds into ms,
+/// within the times the engine accepts.
 pub fn duration_ms(s: &str) -> Result<i64, String> {
     if let Ok(f) = s.parse::<f64>() {
-        return Ok((f * 1000.0).round() as i64);
+        return crate::promql::limits::seconds_to_ms(f)
+            .ok_or_else(|| format!("bad duration {s:?}: out of bounds"));
     }
     let neg = s.starts_with('-');
     // "0m", "0s": zero in any unit (the parser insists on positive durations).
@@ -86,7 +88,7 @@ pub fn duration_ms(s: &str) -> Result<i64, String> {
     }
     let d = promql_parser::util::parse_duration(s.trim_start_matches('-'))
         .map_err(|e| format!("bad duration {s:?}: {e}"))?;
-    let ms = d.as_millis() as i64;
+    let ms = crate::promql::limits::duration_ms(&d);
     Ok(if neg { -ms } else { ms })
 }
 
@@ -129,7 +131,7 @@ pub fn parse_labels(sel: &str) -> Result<Labels, String> {
     if s == "{}" {
         return Ok(Labels::default());
     }
-    let expr = promql_parser::parser::parse(s).map_err(|e| format!("bad series {s:?}: {e}"))?;
+    let expr = crate::promql::parse(s).map_err(|e| format!("bad series {s:?}: {e}"))?;
     let promql_parser::parser::Expr::VectorSelector(vs) = expr else {
         return Err(format!("{s:?} is not a series"));
     };
@@ -143,10 +145,10 @@ pub fn parse_labels(sel: &str) -> Result<Labels, String> {
     Ok(l)
 }
 
-fn series_line(line: &str) -> Result<SeriesLine, String> {
+fn series_line(line: &str, budget: &mut usize) -> Result<SeriesLine, String> {
     let (sel, rest) = split_series(line.trim());
     let labels = parse_labels(sel)?;
-    let points = expand(&rest.split_whitespace().collect::<Vec<_>>())?;
+    let points = expand(&rest.split_whitespace().collect::<Vec<_>>(), budget)?;
     Ok(SeriesLine { labels, points })
 }
 
@@ -171,7 +173,7 @@ fn unquote(s: &str) -> String {
     }
 }
 
-fn parse_eval(head: &str, line: usize, body: &[&str]) -> EvalCase {
+fn parse_eval(head: &str, line: usize, body: &[&str], budget: &mut usize) -> EvalCase {
     let mut case = EvalCase {
         line,
         query: String::new(),
@@ -276,7 +278,7 @@ fn parse_eval(head: &str, line: usize, body: &[&str]) -> EvalCase {
             }
             continue;
         }
-        match series_line(t) {
+        match series_line(t, budget) {
             Ok(s) => series.push(s),
             Err(e) => case.broken = Some(e),
         }
@@ -291,6 +293,7 @@ fn parse_eval(head: &str, line: usize, body: &[&str]) -> EvalCase {
 pub fn parse_script(text: &str) -> Result<Vec<Command>, (usize, String)> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
+    let mut budget = MAX_SCRIPT_POINTS;
     let mut i = 0;
     while i < lines.len() {
         let raw = lines[i];
@@ -319,7 +322,18 @@ pub fn parse_script(text: &str) -> Result<Vec<Command>, (usize, String)> {
                     .split_whitespace()
                     .nth(1)
                     .ok_or((start + 1, "load needs a step".to_string()))?;
-                let step = duration_ms(step).map_err(|e| (start + 1, e))?;
+                // Prometheus's model.ParseDuration: no negative steps.
+                let step = duration_ms(step)
+                    .ok()
+                    .filter(|s| *s >= 0)
+                    .ok_or_else(|| {
+                        (
+                            start + 1,
+                            format!(
+                                "invalid step definition {step:?}: not a valid duration string: {step:?}"
+                            ),
+                        )
+                    })?;
                 let mut series = Vec::new();
                 let mut native = Vec::new();
                 for (k, l) in body.iter().enumerate() {
@@ -330,7 +344,7 @@ pub fn parse_script(text: &str) -> Result<Vec<Command>, (usize, String)> {
                         }
                         continue;
                     }
-                    series.push(series_line(l).map_err(|e| (start + 2 + k, e))?);
+                    series.push(series_line(l, &mut budget).map_err(|e| (start + 2 + k, e))?);
                 }
                 out.push(Command::Load {
                     step,
@@ -339,9 +353,12 @@ pub fn parse_script(text: &str) -> Result<Vec<Command>, (usize, String)> {
                     nhcb: word == "load_with_nhcb",
                 });
             }
-            w if w.starts_with("eval") => {
-                out.push(Command::Eval(Box::new(parse_eval(t, start + 1, &body))))
-            }
+            w if w.starts_with("eval") => out.push(Command::Eval(Box::new(parse_eval(
+                t,
+                start + 1,
+                &body,
+                &mut budget,
+            )))),
             other => return Err((start + 1, format!("unknown command {other:?}"))),
         }
     }

@@ -25,10 +25,30 @@ pub fn parse_float(s: &str) -> Result<f64, String> {
     }
 }
 
-/// Expands the values of a series line.
-pub fn expand(tokens: &[&str]) -> Result<Vec<Point>, String> {
+/// Most points the series lines of one script may expand to, all lines
+/// together (a point takes 16 bytes before it is stored): `0+1x99999999999`
+/// is refused instead of allocating terabytes.
+pub const MAX_SCRIPT_POINTS: usize = 5_000_000;
+
+/// Takes `n` points from what is left of the script's `budget`.
+fn spend(budget: &mut usize, n: usize, tok: &str) -> Result<(), String> {
+    match budget.checked_sub(n) {
+        Some(left) => {
+            *budget = left;
+            Ok(())
+        }
+        None => Err(format!(
+            "{tok:?} expands to too many points: a script may hold at most {MAX_SCRIPT_POINTS}"
+        )),
+    }
+}
+
+/// Expands the values of a series line, taking them from `budget` (see
+/// [`MAX_SCRIPT_POINTS`]).
+pub fn expand(tokens: &[&str], budget: &mut usize) -> Result<Vec<Point>, String> {
     let mut out = Vec::new();
     for tok in tokens {
+        spend(budget, 1, tok)?;
         if *tok == "_" {
             out.push(Point::Missing);
             continue;
@@ -41,6 +61,7 @@ pub fn expand(tokens: &[&str]) -> Result<Vec<Point>, String> {
             let n: usize = times
                 .parse()
                 .map_err(|_| format!("bad repetition {tok:?}"))?;
+            spend(budget, n, tok)?;
             out.extend(std::iter::repeat_n(Point::Missing, n));
             continue;
         }
@@ -73,6 +94,7 @@ pub fn expand(tokens: &[&str]) -> Result<Vec<Point>, String> {
                     }
                     None => (parse_float(head)?, 0.0),
                 };
+                spend(budget, n, tok)?;
                 for k in 0..=n {
                     out.push(Point::Value(start + inc * k as f64));
                 }
@@ -88,7 +110,8 @@ mod tests {
     use super::*;
 
     fn vals(s: &str) -> Vec<Point> {
-        expand(&s.split_whitespace().collect::<Vec<_>>()).unwrap()
+        let mut budget = MAX_SCRIPT_POINTS;
+        expand(&s.split_whitespace().collect::<Vec<_>>(), &mut budget).unwrap()
     }
 
     #[test]
@@ -103,5 +126,26 @@ mod tests {
         );
         assert_eq!(vals("_x2"), vec![Point::Missing, Point::Missing]);
         assert_eq!(vals("1e3"), vec![Point::Value(1000.0)]);
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    #[test]
+    fn expansion_is_bounded_before_allocating() {
+        for tok in ["0+1x99999999999", "_x99999999999", "1x5000000"] {
+            let mut budget = MAX_SCRIPT_POINTS;
+            let e = expand(&[tok], &mut budget).unwrap_err();
+            assert!(e.contains("too many points"), "{tok}: {e}");
+        }
+        // The budget is shared by all lines of a script.
+        let mut budget = 10;
+        assert_eq!(expand(&["1+1x5"], &mut budget).unwrap().len(), 6);
+        assert_eq!(budget, 4);
+        assert!(expand(&["1+1x5"], &mut budget).is_err());
+        assert_eq!(budget, 3);
+        assert_eq!(expand(&["1x2"], &mut budget).unwrap().len(), 3);
     }
 }

@@ -21,11 +21,17 @@ use crate::model::{AppendStats, Appender, Labels, Matcher, Sample, Series, Stora
 
 const SHARDS: usize = 16;
 
+/// The current time in ms since the Unix epoch.
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 /// Store settings.
 #[derive(Debug, Clone)]
 pub struct TsdbOptions {
-    /// How long samples are kept, measured back from the newest sample in the
-    /// store (so backfilled history is not dropped on import). Default 24h.
+    /// How long samples are kept, measured back from the current time (not
+    /// from the newest sample: one sample dated in the far future must not
+    /// wipe the real history). Default 24h.
     pub retention: Duration,
     /// Longest time between WAL fsyncs while appending. Default 1s.
     pub wal_fsync_interval: Duration,
@@ -366,9 +372,14 @@ impl Tsdb {
         self.inner.truncate_before(t)
     }
 
-    /// Applies retention relative to the newest sample; returns series removed.
+    /// Applies retention relative to the current time; returns series removed.
     pub fn enforce_retention(&self) -> usize {
-        self.inner.enforce_retention()
+        self.inner.enforce_retention(now_ms())
+    }
+
+    /// Applies retention as if the time were `now` (ms); returns series removed.
+    pub fn enforce_retention_at(&self, now: i64) -> usize {
+        self.inner.enforce_retention(now)
     }
 
     /// Label names of series matching `matchers` (all series when empty) with
@@ -469,7 +480,7 @@ fn maintenance_loop(inner: Weak<Inner>, stop: mpsc::Receiver<()>) {
         }
         if last_retention.elapsed() >= inner.opts.retention_interval {
             last_retention = Instant::now();
-            let n = inner.enforce_retention();
+            let n = inner.enforce_retention(now_ms());
             if n > 0 {
                 tracing::debug!(removed = n, "retention removed series");
             }
@@ -621,13 +632,12 @@ impl Inner {
         removed.len()
     }
 
-    fn enforce_retention(&self) -> usize {
-        let max_t = self.max_t.load(Ordering::Relaxed);
-        if max_t == i64::MIN {
+    fn enforce_retention(&self, now: i64) -> usize {
+        if self.max_t.load(Ordering::Relaxed) == i64::MIN {
             return 0;
         }
         let ret = i64::try_from(self.opts.retention.as_millis()).unwrap_or(i64::MAX);
-        self.truncate_before(max_t.saturating_sub(ret))
+        self.truncate_before(now.saturating_sub(ret))
     }
 
     fn sync(&self) -> Result<(), StorageError> {
@@ -873,7 +883,7 @@ mod tests {
             db.append(&batch).unwrap();
         }
         assert_eq!(db.stats().series, 2);
-        let removed = db.enforce_retention();
+        let removed = db.enforce_retention_at(959 * 15_000);
         assert_eq!(removed, 1);
         let st = db.stats();
         assert_eq!(st.series, 1);
@@ -899,6 +909,40 @@ mod tests {
             .unwrap();
         assert_eq!(st.appended, 1);
         assert_eq!(db.stats().series, 2);
+    }
+
+    #[test]
+    fn retention_counts_back_from_the_clock_not_the_newest_sample() {
+        let mut o = opts();
+        o.retention = Duration::from_secs(24 * 3600);
+        let db = Tsdb::in_memory(o);
+        let now = now_ms();
+        for i in 0..240i64 {
+            let t = now - 3_600_000 + i * 15_000;
+            db.append(&[(l("m", "live"), Sample { t, v: i as f64 })])
+                .unwrap();
+        }
+        // One sample dated 9999-12-31 (imported before imports refused it).
+        db.append(&[(
+            l("m", "future"),
+            Sample {
+                t: 253_402_214_400_000,
+                v: 1.0,
+            },
+        )])
+        .unwrap();
+        assert_eq!(db.enforce_retention(), 0);
+        assert_eq!(
+            db.label_values("job", &[], i64::MIN, i64::MAX),
+            vec!["future", "live"]
+        );
+        assert_eq!(db.stats().samples, 241);
+        // A day later the last hour has aged out; the future sample has not.
+        assert_eq!(db.enforce_retention_at(now + 25 * 3_600_000), 1);
+        assert_eq!(
+            db.label_values("job", &[], i64::MIN, i64::MAX),
+            vec!["future"]
+        );
     }
 
     #[test]

@@ -9,6 +9,12 @@ use crate::model::{Appender, Labels, Sample, StorageError};
 /// Samples are appended in batches of this size.
 const BATCH: usize = 10_000;
 
+/// How far past the current time a sample may be dated (clock skew between
+/// the host that wrote the file and this one). Later samples are refused,
+/// as Prometheus refuses samples out of its head's bounds: one sample dated
+/// in the far future would otherwise be the store's newest for good.
+pub const MAX_FUTURE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// What an import did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImportStats {
@@ -32,20 +38,40 @@ pub enum ImportError {
     Parse(#[from] ParseError),
     #[error("line {line}: sample has no timestamp (backfill needs one on every sample)")]
     MissingTimestamp { line: usize },
+    #[error(
+        "line {line}: sample at {} is out of bounds: more than {}s after the current time",
+        rfc3339(*t),
+        MAX_FUTURE.as_secs()
+    )]
+    OutOfBounds { line: usize, t: i64 },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
 
+/// A time in ms as RFC 3339 (or in ms when chrono cannot show it).
+fn rfc3339(t: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(t)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_else(|| format!("{t} ms"))
+}
+
 /// Parses `text` (OpenMetrics when it ends with `# EOF`, else the text
 /// format) and appends every sample to `tsdb`. Every sample needs a
-/// timestamp. Nothing is appended when the input does not parse.
+/// timestamp, at most [`MAX_FUTURE`] after the current time. Nothing is
+/// appended when the input does not parse or a sample is refused.
 pub fn import(tsdb: &Tsdb, text: &str) -> Result<ImportStats, ImportError> {
     let parsed = exposition::parse_auto(text)?;
+    let latest = chrono::Utc::now()
+        .timestamp_millis()
+        .saturating_add(MAX_FUTURE.as_millis() as i64);
     let mut samples: Vec<(Labels, Sample)> = Vec::with_capacity(parsed.samples.len());
     for s in parsed.samples {
         let t = s
             .timestamp_ms
             .ok_or(ImportError::MissingTimestamp { line: s.line })?;
+        if t > latest {
+            return Err(ImportError::OutOfBounds { line: s.line, t });
+        }
         samples.push((s.labels, Sample { t, v: s.value }));
     }
     let mut stats = ImportStats {
@@ -133,5 +159,30 @@ temp 21.5 1700000000
             Err(ImportError::Parse(e)) => assert_eq!(e.line, 3),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn samples_far_in_the_future_are_refused() {
+        let db = db();
+        // 9999-12-31T00:00:00Z (ms in the text format).
+        match import(&db, "a 1 1000\na 2 253402214400000\n") {
+            Err(e @ ImportError::OutOfBounds { line: 2, .. }) => assert_eq!(
+                e.to_string(),
+                "line 2: sample at 9999-12-31T00:00:00.000Z is out of bounds: more than 3600s after the current time"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // Nothing of the file was appended.
+        assert!(db.max_time().is_none());
+        // Within the allowed skew: accepted.
+        let soon = chrono::Utc::now().timestamp_millis() + 600_000;
+        let st = import(&db, &format!("a 1 1000\na 2 {soon}\n")).unwrap();
+        assert_eq!(st.appended, 2);
+        // OpenMetrics has seconds.
+        let om = "a 1 1000\na 2 253402214400\n# EOF\n";
+        assert!(matches!(
+            import(&db, om),
+            Err(ImportError::OutOfBounds { line: 2, .. })
+        ));
     }
 }

@@ -151,6 +151,7 @@ impl Ev<'_> {
             None
         };
         for e in input {
+            self.check_deadline()?;
             let mut key = group_labels(&e.labels, m);
             if let Some(name) = &count_label {
                 key.set(name, &go_float(e.v));

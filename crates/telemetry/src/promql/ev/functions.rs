@@ -13,6 +13,7 @@ use super::selector::matcher_groups;
 use super::value::{Elem, RangeSeries, Val};
 use crate::model::{Labels, METRIC_NAME, MatchOp};
 use crate::promql::QueryError;
+use crate::promql::limits::duration_ms;
 
 fn same_labelset() -> QueryError {
     QueryError::Execution("vector cannot contain metrics with the same labelset".into())
@@ -195,11 +196,11 @@ impl Ev<'_> {
         match e {
             Expr::MatrixSelector(ms) => {
                 let r = self.ref_time(&ms.vs.at, &ms.vs.offset, t);
-                (r - ms.range.as_millis() as i64, r)
+                (r - duration_ms(&ms.range), r)
             }
             Expr::Subquery(sq) => {
                 let r = self.ref_time(&sq.at, &sq.offset, t);
-                (r - sq.range.as_millis() as i64, r)
+                (r - duration_ms(&sq.range), r)
             }
             Expr::Paren(p) => self.matrix_range(&p.expr, t),
             _ => (t, t),
@@ -219,6 +220,7 @@ impl Ev<'_> {
         let keep_name = matches!(c.func.name, "last_over_time" | "first_over_time");
         let mut out = Vec::with_capacity(m.len());
         for s in &m {
+            self.check_deadline()?;
             if let Some(v) = f(s, start, end) {
                 out.push(Elem {
                     labels: if keep_name {

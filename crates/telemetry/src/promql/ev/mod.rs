@@ -15,16 +15,20 @@ pub use selector::matcher_groups;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use promql_parser::parser::{AtModifier, Expr, Offset};
 
-use super::{EngineOptions, QueryError};
+use super::limits::{duration_ms, system_time_ms};
+use super::{CancelToken, EngineOptions, QueryError};
 use crate::model::{Labels, Sample, Series, Storage};
 use value::{Elem, RangeSeries, Val};
 
 /// Default step of subqueries without one (Prometheus's default evaluation interval).
 pub const DEFAULT_SUBQUERY_STEP_MS: i64 = 60_000;
+
+/// How many deadline checks read the clock once.
+const CLOCK_EVERY: u32 = 64;
 
 pub struct Ev<'a> {
     pub storage: &'a dyn Storage,
@@ -37,6 +41,9 @@ pub struct Ev<'a> {
     /// Window all selectors read from storage.
     pub window: (i64, i64),
     deadline: Instant,
+    cancel: CancelToken,
+    /// Calls of [`Ev::check_deadline`] so far.
+    checks: Cell<u32>,
     max_samples: usize,
     loaded: Cell<usize>,
     cache: RefCell<HashMap<usize, Rc<Vec<Series>>>>,
@@ -57,22 +64,30 @@ fn reach(
     }
     match e {
         Expr::VectorSelector(vs) => {
-            *back += lookback + off(&vs.offset).max(0);
-            *fwd += (-off(&vs.offset)).max(0);
+            *back = back
+                .saturating_add(lookback)
+                .saturating_add(off(&vs.offset).max(0));
+            *fwd = fwd.saturating_add((-off(&vs.offset)).max(0));
             ats.push(vs.at.clone());
         }
         Expr::MatrixSelector(ms) => {
-            *back += ms.range.as_millis() as i64 + off(&ms.vs.offset).max(0);
-            *fwd += (-off(&ms.vs.offset)).max(0);
+            *back = back
+                .saturating_add(duration_ms(&ms.range))
+                .saturating_add(off(&ms.vs.offset).max(0));
+            *fwd = fwd.saturating_add((-off(&ms.vs.offset)).max(0));
             ats.push(ms.vs.at.clone());
         }
         Expr::Subquery(sq) => {
-            *back += sq.range.as_millis() as i64
-                + off(&sq.offset).max(0)
-                + sq.step
-                    .map(|s| s.as_millis() as i64)
-                    .unwrap_or(DEFAULT_SUBQUERY_STEP_MS);
-            *fwd += (-off(&sq.offset)).max(0);
+            *back = back
+                .saturating_add(duration_ms(&sq.range))
+                .saturating_add(off(&sq.offset).max(0))
+                .saturating_add(
+                    sq.step
+                        .as_ref()
+                        .map(duration_ms)
+                        .unwrap_or(DEFAULT_SUBQUERY_STEP_MS),
+                );
+            *fwd = fwd.saturating_add((-off(&sq.offset)).max(0));
             ats.push(sq.at.clone());
             reach(&sq.expr, lookback, back, fwd, ats);
         }
@@ -98,43 +113,49 @@ fn reach(
 }
 
 impl<'a> Ev<'a> {
+    /// An evaluator of `expr`, which [`super::parse`] checked (depth, times
+    /// and durations within bounds: time arithmetic cannot overflow).
     pub fn new(
         storage: &'a dyn Storage,
         opts: &EngineOptions,
+        cancel: &CancelToken,
         expr: &Expr,
         start: i64,
         end: i64,
         step: i64,
-    ) -> Self {
-        let lookback = opts.lookback_delta.as_millis() as i64;
+    ) -> Result<Self, QueryError> {
+        let lookback = duration_ms(&opts.lookback_delta);
         let (mut back, mut fwd, mut ats) = (0, 0, Vec::new());
         reach(expr, lookback, &mut back, &mut fwd, &mut ats);
         let mut lo = start;
         let mut hi = end;
         for at in ats.into_iter().flatten() {
             if let AtModifier::At(st) = at {
-                let ms = match st.duration_since(std::time::UNIX_EPOCH) {
-                    Ok(d) => d.as_millis() as i64,
-                    Err(e) => -(e.duration().as_millis() as i64),
+                let Some(ms) = system_time_ms(&st) else {
+                    return Err(super::limits::at_out_of_bounds(f64::NAN));
                 };
                 lo = lo.min(ms);
                 hi = hi.max(ms);
             }
         }
-        Ev {
+        Ok(Ev {
             storage,
             lookback,
             start,
             end,
             step,
             window: (lo.saturating_sub(back), hi.saturating_add(fwd)),
-            deadline: Instant::now() + opts.timeout,
+            deadline: Instant::now()
+                .checked_add(opts.timeout)
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 86_400)),
+            cancel: cancel.clone(),
+            checks: Cell::new(0),
             max_samples: opts.max_samples,
             loaded: Cell::new(0),
             cache: RefCell::new(HashMap::new()),
             warnings: RefCell::new(Vec::new()),
             infos: RefCell::new(Vec::new()),
-        }
+        })
     }
 
     /// Whether the range-query sort warning was already given.
@@ -145,8 +166,15 @@ impl<'a> Ev<'a> {
             .any(|w| w.starts_with("PromQL warning: sort is ineffective"))
     }
 
+    /// Fails once the query's deadline has passed or it was canceled;
+    /// called every step, every subquery step and every series (the clock
+    /// is read every [`CLOCK_EVERY`] calls).
     pub fn check_deadline(&self) -> Result<(), QueryError> {
-        if Instant::now() > self.deadline {
+        let n = self.checks.get().wrapping_add(1);
+        self.checks.set(n);
+        if self.cancel.is_canceled() {
+            Err(QueryError::Canceled)
+        } else if n.is_multiple_of(CLOCK_EVERY) && Instant::now() > self.deadline {
             Err(QueryError::Timeout)
         } else {
             Ok(())
@@ -202,15 +230,16 @@ impl<'a> Ev<'a> {
             Expr::VectorSelector(vs) => Ok(Val::Vector(self.select_instant(vs, t)?)),
             Expr::MatrixSelector(ms) => Ok(Val::Matrix(self.select_range(
                 &ms.vs,
-                ms.range.as_millis() as i64,
+                duration_ms(&ms.range),
                 t,
             )?)),
             Expr::Subquery(sq) => {
                 let r = self.ref_time(&sq.at, &sq.offset, t);
-                let range = sq.range.as_millis() as i64;
+                let range = duration_ms(&sq.range);
                 let step = sq
                     .step
-                    .map(|s| s.as_millis() as i64)
+                    .as_ref()
+                    .map(duration_ms)
                     .unwrap_or(DEFAULT_SUBQUERY_STEP_MS)
                     .max(1);
                 let mut ts = (r - range).div_euclid(step) * step;
@@ -220,12 +249,18 @@ impl<'a> Ev<'a> {
                 let mut series: BTreeMap<Labels, Vec<Sample>> = BTreeMap::new();
                 while ts <= r {
                     self.check_deadline()?;
+                    // Counted as they come: a subquery of many steps hits
+                    // the samples limit before it fills the memory.
                     match self.eval(&sq.expr, ts)? {
-                        Val::Scalar(v) => series
-                            .entry(Labels::default())
-                            .or_default()
-                            .push(Sample { t: ts, v }),
+                        Val::Scalar(v) => {
+                            self.add_samples(1)?;
+                            series
+                                .entry(Labels::default())
+                                .or_default()
+                                .push(Sample { t: ts, v })
+                        }
                         Val::Vector(vec) => {
+                            self.add_samples(vec.len())?;
                             for el in vec {
                                 series
                                     .entry(el.labels)
@@ -242,8 +277,6 @@ impl<'a> Ev<'a> {
                     }
                     ts += step;
                 }
-                let n = series.values().map(Vec::len).sum();
-                self.add_samples(n)?;
                 Ok(Val::Matrix(
                     series
                         .into_iter()

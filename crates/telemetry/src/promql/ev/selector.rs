@@ -8,11 +8,12 @@ use super::Ev;
 use super::value::{Elem, RangeSeries};
 use crate::model::{METRIC_NAME, MatchOp, Matcher, Sample, Series, is_stale_nan};
 use crate::promql::QueryError;
+use crate::promql::limits::{duration_ms, system_time_ms};
 
 pub fn offset_ms(o: &Option<Offset>) -> i64 {
     match o {
-        Some(Offset::Pos(d)) => d.as_millis() as i64,
-        Some(Offset::Neg(d)) => -(d.as_millis() as i64),
+        Some(Offset::Pos(d)) => duration_ms(d),
+        Some(Offset::Neg(d)) => -duration_ms(d),
         None => 0,
     }
 }
@@ -58,10 +59,8 @@ impl Ev<'_> {
         let base = match at {
             Some(AtModifier::Start) => self.start,
             Some(AtModifier::End) => self.end,
-            Some(AtModifier::At(st)) => match st.duration_since(std::time::UNIX_EPOCH) {
-                Ok(d) => d.as_millis() as i64,
-                Err(e) => -(e.duration().as_millis() as i64),
-            },
+            // In bounds: checked when the query was parsed.
+            Some(AtModifier::At(st)) => system_time_ms(st).unwrap_or(t),
             None => t,
         };
         base - offset_ms(offset)
@@ -97,6 +96,7 @@ impl Ev<'_> {
         let all = self.fetch(vs)?;
         let mut out = Vec::new();
         for s in all.iter() {
+            self.check_deadline()?;
             if let Some(p) = latest(&s.samples, r, self.lookback)
                 && !is_stale_nan(p.v)
             {
@@ -122,6 +122,7 @@ impl Ev<'_> {
         let mut out = Vec::new();
         let mut n = 0;
         for s in all.iter() {
+            self.check_deadline()?;
             let lo = s.samples.partition_point(|p| p.t <= r - range);
             let hi = s.samples.partition_point(|p| p.t <= r);
             let points: Vec<Sample> = s.samples[lo..hi]
@@ -149,5 +150,5 @@ fn latest(samples: &[Sample], r: i64, lookback: i64) -> Option<Sample> {
         return None;
     }
     let p = samples[hi - 1];
-    (p.t > r - lookback).then_some(p)
+    (p.t > r.saturating_sub(lookback)).then_some(p)
 }
