@@ -53,3 +53,50 @@ rollbacks:
     assert_eq!(e.problems[0].file, "y.yaml");
     assert!(e.problems[0].line >= 1);
 }
+
+const GOOD: &str = "\
+title: t
+topology: shop
+hypothesis: h
+steady_state:
+  - {name: up, query: up, min: 1}
+method:
+  - fault: {kind: latency, service: ad, delay: 1s}
+    for: 10s
+";
+
+/// Issue 11: the experiment loader shares the duration grammar and the
+/// YAML messages of every other file.
+#[test]
+fn durations_and_documents_are_reported_in_plain_words() {
+    let x = chaos::experiment::parse(&GOOD.replace("for: 10s", "for: 1m30s"), "x.yaml").unwrap();
+    assert_eq!(x.method[0].duration.as_secs(), 90);
+    let x = chaos::experiment::parse(&GOOD.replace("for: 10s", "for: 1.5m"), "x.yaml").unwrap();
+    assert_eq!(x.method[0].duration.as_secs(), 90);
+
+    let e = chaos::experiment::parse(&GOOD.replace("for: 10s", "for: 99999999999h"), "x.yaml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("x.yaml:8:10: method[0].for: \"99999999999h\" is too large"),
+        "{e}"
+    );
+    let e = chaos::experiment::parse(&GOOD.replace("for: 10s", "for: 10"), "x.yaml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("method[0].for: \"10\" has no unit"), "{e}");
+
+    let e = chaos::experiment::parse(&format!("{GOOD}---\ntitle: u\n"), "x.yaml").unwrap_err();
+    assert_eq!(e.problems.len(), 1, "{e}");
+    assert_eq!((e.problems[0].line, e.problems[0].column), (9, 1), "{e}");
+    assert!(e.to_string().contains("several YAML documents"), "{e}");
+    assert!(!e.to_string().contains("from_str_multiple"), "{e}");
+}
+
+#[test]
+fn a_missing_file_has_no_fake_position() {
+    let e = chaos::experiment::resolve("/nonexistent/x.yaml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("/nonexistent/x.yaml: cannot read"), "{e}");
+}

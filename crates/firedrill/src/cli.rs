@@ -440,14 +440,9 @@ pub struct InstanceArgs {
     pub registry_url: String,
 }
 
-/// Parses `250ms`, `1.5s`, `10m`, `24h`, `7d`, or plain seconds.
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let t = s.trim();
-    match t.parse::<f64>() {
-        Ok(secs) => std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("{t:?}: {e}")),
-        Err(_) => lab::topology::duration::parse_duration(t),
-    }
-}
+/// Duration flags: `250ms`, `1.5s`, `10m`, `1h30m`, `7d` — the grammar of
+/// every file ([`diag::duration`], `docs/formats.md`).
+pub use diag::duration::parse as parse_duration;
 
 #[cfg(test)]
 mod tests {
@@ -464,9 +459,22 @@ mod tests {
         assert_eq!(parse_duration("250ms").unwrap().as_millis(), 250);
         assert_eq!(parse_duration("1.5s").unwrap().as_millis(), 1500);
         assert_eq!(parse_duration("2m").unwrap().as_secs(), 120);
-        assert_eq!(parse_duration("3").unwrap().as_secs(), 3);
+        assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5400);
+        assert_eq!(parse_duration("1y").unwrap().as_secs(), 365 * 86400);
         assert!(parse_duration("fast").is_err());
-        assert!(parse_duration("5y").is_err());
+        // As in files: a unit is required, overflow is too large.
+        assert!(
+            parse_duration("3")
+                .unwrap_err()
+                .to_string()
+                .contains("no unit")
+        );
+        assert!(
+            parse_duration("99999999999h")
+                .unwrap_err()
+                .to_string()
+                .contains("too large")
+        );
     }
 
     #[test]

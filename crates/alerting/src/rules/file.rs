@@ -8,43 +8,15 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-/// One problem in a rule file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub file: String,
-    pub line: u64,
-    pub column: u64,
-    pub field: String,
-    pub message: String,
-}
+/// One problem in a rule file (the problem type of every loader, [`diag::Problem`]).
+pub use diag::Problem;
+/// The shared duration grammar ([`diag::duration`]): Prometheus's units,
+/// combined (`1h30m`), plus fractions (`1.5m`); a bare number other than
+/// `0` is refused, as promtool does.
+pub use diag::duration::parse as parse_duration;
 
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}: {}",
-            self.file, self.line, self.column, self.field, self.message
-        )
-    }
-}
-
-/// Every problem found in a rule file.
-#[derive(Debug, Clone, thiserror::Error)]
-pub struct RuleFileError {
-    pub problems: Vec<Problem>,
-}
-
-impl std::fmt::Display for RuleFileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, p) in self.problems.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{p}")?;
-        }
-        Ok(())
-    }
-}
+/// Every problem found in a rule file (or another file of this crate).
+pub type RuleFileError = diag::Problems;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -143,42 +115,10 @@ fn valid_label_name(s: &str) -> bool {
             .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()))
 }
 
-impl Problem {
-    /// A problem at the position where `s` was written.
-    pub fn at<T>(file: &str, s: &Spanned<T>, field: &str, message: impl Into<String>) -> Problem {
-        Problem {
-            file: file.to_string(),
-            line: s.referenced.line(),
-            column: s.referenced.column(),
-            field: field.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-/// A YAML or shape error of serde-saphyr as a problem with its position.
+/// A YAML or shape error of serde-saphyr as a problem with its position
+/// and plain words (see [`diag::yaml::problem`]).
 pub fn yaml_error(file: &str, e: serde_saphyr::Error) -> RuleFileError {
-    let (line, column) = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((0, 0));
-    RuleFileError {
-        problems: vec![Problem {
-            file: file.into(),
-            line,
-            column,
-            field: "yaml".into(),
-            message: e.to_string().lines().next().unwrap_or("").to_string(),
-        }],
-    }
-}
-
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    if s.trim() == "0" {
-        return Ok(Duration::ZERO);
-    }
-    promql_parser::util::parse_duration(s.trim())
-        .map_err(|e| format!("{s:?} is not a duration: {e}"))
+    diag::yaml::problem(file, None, &e).into()
 }
 
 struct Checker {
@@ -208,7 +148,7 @@ impl Checker {
 
 /// Parses rule file text; `file` names it in errors.
 pub fn parse_rules(text: &str, file: &str) -> Result<Vec<RuleGroup>, RuleFileError> {
-    let raw: RawFile = serde_saphyr::from_str(text).map_err(|e| yaml_error(file, e))?;
+    let raw: RawFile = diag::yaml::from_str(text, file)?;
     let mut c = Checker {
         file: file.to_string(),
         problems: Vec::new(),
@@ -362,24 +302,14 @@ pub fn parse_rules(text: &str, file: &str) -> Result<Vec<RuleGroup>, RuleFileErr
     if c.problems.is_empty() {
         Ok(groups)
     } else {
-        c.problems.sort_by_key(|p| (p.line, p.column));
-        Err(RuleFileError {
-            problems: c.problems,
-        })
+        Err(RuleFileError::new(c.problems))
     }
 }
 
 /// Reads and parses a rule file.
 pub fn load_rules(path: &Path) -> Result<Vec<RuleGroup>, RuleFileError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| RuleFileError {
-        problems: vec![Problem {
-            file: file.clone(),
-            line: 0,
-            column: 0,
-            field: "file".into(),
-            message: e.to_string(),
-        }],
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Problem::in_file(&file, format!("cannot read: {e}")))?;
     parse_rules(&text, &file)
 }

@@ -6,19 +6,16 @@
 use std::path::Path;
 use std::time::Duration;
 
-use lab::topology::duration::parse_duration;
+use diag::Report;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned as S;
 
 use crate::faults::InjectRequest;
 
-pub use lab::topology::Problem;
+pub use diag::Problem;
 
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{}", .problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
-pub struct SpecError {
-    pub problems: Vec<Problem>,
-}
+/// Every problem found in an experiment file.
+pub type SpecError = diag::Problems;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -187,28 +184,18 @@ pub const BUNDLED: &[(&str, &str)] = &[
 ];
 
 struct Check {
-    file: String,
-    problems: Vec<Problem>,
+    report: Report,
 }
 
 impl Check {
     fn at<T>(&mut self, s: &S<T>, field: &str, message: impl Into<String>) {
-        self.problems.push(Problem::new(
-            self.file.clone(),
-            s.referenced.line() as usize,
-            s.referenced.column() as usize,
-            field,
-            message,
-        ));
+        self.report.at(s, field, message);
     }
 
     fn dur(&mut self, s: &Option<S<String>>, field: &str, default: Duration) -> Duration {
         match s {
             None => default,
-            Some(v) => parse_duration(&v.value).unwrap_or_else(|e| {
-                self.at(v, field, e);
-                default
-            }),
+            Some(v) => self.report.duration(v, field).unwrap_or(default),
         }
     }
 
@@ -280,12 +267,9 @@ fn promql_check(q: &str) -> Result<(), String> {
 /// Parses and checks an experiment; faults are planned against the
 /// experiment's topology (bundled name or file) so mistakes show now.
 pub fn parse(text: &str, file: &str) -> Result<Experiment, SpecError> {
-    let raw: Raw = serde_saphyr::from_str(text).map_err(|e| SpecError {
-        problems: vec![lab::topology::loader::parse_problem(text, file, &e)],
-    })?;
+    let raw: Raw = diag::yaml::from_str(text, file)?;
     let mut c = Check {
-        file: file.into(),
-        problems: Vec::new(),
+        report: Report::new(file),
     };
     let topo = match lab::topology::resolve(&raw.topology.value) {
         Ok(t) => Some(t),
@@ -390,13 +374,7 @@ pub fn parse(text: &str, file: &str) -> Result<Experiment, SpecError> {
         .warmup
         .as_ref()
         .map(|w| c.dur(&Some(w.clone()), "settings.warmup", Duration::ZERO));
-    if !c.problems.is_empty() {
-        c.problems.sort_by_key(|p| (p.line, p.column));
-        return Err(SpecError {
-            problems: c.problems,
-        });
-    }
-    Ok(Experiment {
+    c.report.finish(Experiment {
         title: raw.title.value,
         description: raw.description,
         topology: raw.topology.value,
@@ -416,13 +394,10 @@ pub fn resolve(name_or_path: &str) -> Result<Experiment, SpecError> {
     if let Some((n, text)) = BUNDLED.iter().find(|(n, _)| *n == name_or_path) {
         return parse(text, &format!("experiments/{n}.yaml"));
     }
-    let text = std::fs::read_to_string(Path::new(name_or_path)).map_err(|e| SpecError {
-        problems: vec![Problem {
-            file: name_or_path.into(),
-            line: 0,
-            column: 0,
-            field: String::new(),
-            message: format!(
+    let text = std::fs::read_to_string(Path::new(name_or_path)).map_err(|e| {
+        Problem::in_file(
+            name_or_path,
+            format!(
                 "cannot read ({e}); bundled experiments: {}",
                 BUNDLED
                     .iter()
@@ -430,7 +405,7 @@ pub fn resolve(name_or_path: &str) -> Result<Experiment, SpecError> {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-        }],
+        )
     })?;
     parse(&text, name_or_path)
 }

@@ -2,9 +2,11 @@
 
 use std::path::Path;
 
-use super::error::{Problem, TopologyError};
+use diag::Problem;
+
+use super::TopologyError;
 use super::model::Topology;
-use super::raw::{Node, RawTopology, S, field_at};
+use super::raw::RawTopology;
 use super::validate;
 
 const BUNDLED: &[(&str, &str)] = &[
@@ -25,18 +27,15 @@ pub fn bundled_source(name: &str) -> Option<&'static str> {
 
 /// Parses and validates topology YAML; `file` names it in problems.
 pub fn load_str(text: &str, file: &str) -> Result<Topology, TopologyError> {
-    let raw: RawTopology = match serde_saphyr::from_str(text) {
-        Ok(r) => r,
-        Err(e) => return Err(TopologyError::new(vec![parse_problem(text, file, &e)])),
-    };
-    validate::build(&raw, file).map_err(TopologyError::new)
+    let raw: RawTopology = diag::yaml::from_str(text, file)?;
+    validate::build(&raw, file)
 }
 
 /// Reads, parses and validates a topology file.
 pub fn load_file(path: &Path) -> Result<Topology, TopologyError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path)
-        .map_err(|e| TopologyError::plain(&file, format!("cannot read topology file: {e}")))?;
+        .map_err(|e| Problem::in_file(&file, format!("cannot read topology file: {e}")))?;
     load_str(&text, &file)
 }
 
@@ -49,54 +48,14 @@ pub fn resolve(name_or_path: &str) -> Result<Topology, TopologyError> {
     if path.is_file() {
         return load_file(path);
     }
-    Err(TopologyError::plain(
+    Err(Problem::in_file(
         name_or_path,
         format!(
             "unknown topology {name_or_path:?}: not a bundled topology ({}) and not a file",
             BUNDLED_NAMES.join(", ")
         ),
-    ))
-}
-
-/// Rewrites the parser's terser messages for people.
-fn humane(message: &str) -> String {
-    let message = message
-        .split(", set DuplicateKeyPolicy")
-        .next()
-        .unwrap_or(message);
-    match message {
-        "invalid i64" | "invalid i32" | "invalid u64" | "invalid u32" | "invalid u16"
-        | "invalid usize" => "not a whole number".to_string(),
-        "invalid f64" | "invalid f32" => "not a number".to_string(),
-        "invalid bool" => "not true or false".to_string(),
-        "unexpected end of input" => "the file is empty or ends too early".to_string(),
-        m => m.to_string(),
-    }
-}
-
-/// A YAML or shape error as a problem, naming the field it points at.
-pub fn parse_problem(text: &str, file: &str, e: &serde_saphyr::Error) -> Problem {
-    let loc = e.location();
-    let (line, column) = loc.map(|l| (l.line(), l.column())).unwrap_or((0, 0));
-    let mut message = e.without_snippet().to_string();
-    // The position is reported separately.
-    for suffix in [
-        format!(" at line {line}, column {column}"),
-        format!(" at line {line} column {column}"),
-    ] {
-        if let Some(i) = message.find(&suffix) {
-            message.replace_range(i..i + suffix.len(), "");
-        }
-    }
-    let message = humane(message.trim());
-    let field = if line > 0 {
-        serde_saphyr::from_str::<S<Node>>(text)
-            .map(|root| field_at(&root, line, column))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
-    Problem::new(file, line as usize, column as usize, field, message)
+    )
+    .into())
 }
 
 #[cfg(test)]
@@ -131,7 +90,7 @@ journeys:
 
     /// Exactly one problem, at `line:column` on `field`, mentioning `needle`.
     #[track_caller]
-    fn one(text: &str, line: usize, column: usize, field: &str, needle: &str) {
+    fn one(text: &str, line: u64, column: u64, field: &str, needle: &str) {
         let ps = problems(text);
         assert_eq!(ps.len(), 1, "{ps:#?}");
         let p = &ps[0];
@@ -441,8 +400,128 @@ journeys:
             .replace("service: db,", "service: dbx,")
             .replace("{path: /}", "{path: /, method: FETCH}");
         let ps = problems(&text);
-        let at: Vec<(usize, usize)> = ps.iter().map(|p| (p.line, p.column)).collect();
+        let at: Vec<(u64, u64)> = ps.iter().map(|p| (p.line, p.column)).collect();
         assert_eq!(at, vec![(2, 8), (8, 23), (15, 27)], "{ps:#?}");
+    }
+
+    /// Issue 11: an overflowing duration was called "not more than 0".
+    #[test]
+    fn a_duration_too_large_is_called_too_large() {
+        one(
+            &edit("path: /q}", "path: /q, timeout: 99999999999h}"),
+            8,
+            46,
+            "services[0].endpoints[0].calls[0].timeout",
+            "\"99999999999h\" is too large",
+        );
+        // Prometheus's combined units and fractions both work.
+        let t = load_str(&edit("path: /q}", "path: /q, timeout: 1m30s}"), "t.yaml").unwrap();
+        let call = &t.service("web").unwrap().endpoints[0].calls[0];
+        assert_eq!(call.timeout, std::time::Duration::from_secs(90));
+    }
+
+    /// Issue 11: a number beyond i64 was called "not a whole number".
+    #[test]
+    fn instances_beyond_any_integer_are_too_large() {
+        one(
+            &edit(
+                "  - name: db\n",
+                "  - name: db\n    instances: 18446744073709551616\n",
+            ),
+            10,
+            16,
+            "services[1].instances",
+            "18446744073709551616 is too large",
+        );
+    }
+
+    /// Issue 11: a second document got the YAML library's advice to call
+    /// `from_str_multiple`.
+    #[test]
+    fn a_second_yaml_document_is_named_with_its_position() {
+        let ps = problems(&format!("{BASE}---\nname: other\n"));
+        assert_eq!(ps.len(), 1, "{ps:#?}");
+        assert_eq!((ps[0].line, ps[0].column), (16, 1), "{}", ps[0]);
+        assert!(
+            ps[0].message.contains("several YAML documents") && ps[0].message.contains("reads one"),
+            "{}",
+            ps[0]
+        );
+        assert!(!ps[0].message.contains("from_str_multiple"), "{}", ps[0]);
+    }
+
+    /// Issue 11: `validate` said ok to a 300-character name that `up` could
+    /// not use as a log file name.
+    #[test]
+    fn names_are_limited_to_what_files_and_labels_can_hold() {
+        let long = "d".repeat(300);
+        let text = edit("  - name: db\n", &format!("  - name: {long}\n"))
+            .replace("service: db,", &format!("service: {long},"));
+        one(
+            &text,
+            9,
+            11,
+            "services[1].name",
+            "300 characters is too long: at most 63",
+        );
+        let ok = "d".repeat(63);
+        let text = edit("  - name: db\n", &format!("  - name: {ok}\n"))
+            .replace("service: db,", &format!("service: {ok},"));
+        assert!(load_str(&text, "t.yaml").is_ok());
+        one(
+            &edit(
+                "  - name: db\n",
+                "  - name: db\n    versions: {v1: {}, V1/x: {}}\n",
+            ),
+            10,
+            30,
+            "services[1].versions.V1/x",
+            "not a valid name",
+        );
+        one(
+            &edit("  - name: j\n", &format!("  - name: {}\n", "j".repeat(64))),
+            13,
+            11,
+            "journeys[0].name",
+            "too long",
+        );
+    }
+
+    /// Issue 11: instance totals are checked against what one machine runs.
+    #[test]
+    fn instance_total_is_capped() {
+        let mut text = BASE.split("journeys:").next().unwrap().to_string();
+        text = text.replace("  - name: db\n", "  - name: db\n    instances: 32\n");
+        for n in 0..6 {
+            text.push_str(&format!(
+                "  - name: s{n}\n    instances: 32\n    endpoints: [{{route: /}}]\n"
+            ));
+        }
+        let ok = format!("{text}journeys:\n  - name: j\n    steps: [{{path: /}}]\n");
+        // 1 + 32 + 6 * 32 = 225 > 200.
+        one(
+            &ok,
+            4,
+            3,
+            "services",
+            "225 instances in all: a lab runs at most 200",
+        );
+        let fits = ok.replacen(
+            "instances: 32\n    endpoints",
+            "instances: 7\n    endpoints",
+            1,
+        );
+        let fits = fits.replacen(
+            "instances: 32\n    endpoints",
+            "instances: 7\n    endpoints",
+            1,
+        );
+        // 1 + 32 + 2 * 7 + 4 * 32 = 175.
+        assert!(
+            load_str(&fits, "t.yaml").is_ok(),
+            "{:?}",
+            load_str(&fits, "t.yaml").err()
+        );
     }
 
     #[test]

@@ -4,14 +4,14 @@
 //! bundled topology by name or a YAML file, reporting every problem with
 //! `file:line:column` and the field at fault.
 pub mod duration;
-pub mod error;
 pub mod loader;
 pub mod model;
 pub mod raw;
 pub mod tree;
 pub mod validate;
 
-pub use error::{Problem, TopologyError};
+/// Every problem found in a topology file (see [`diag::Problems`]).
+pub use diag::{Problem, Problems as TopologyError};
 pub use loader::{bundled_names, bundled_source, load_file, load_str, resolve};
 pub use model::*;
 pub use tree::render_tree;
