@@ -13,6 +13,8 @@ pub enum ChaosError {
     Apply(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    #[error("{0}")]
+    Journal(#[from] wire::SinkError),
     /// Talking to the control plane failed.
     #[error("lab: {0}")]
     Lab(String),

@@ -346,9 +346,7 @@ impl Router {
             )
             .route(
                 "/api/lab/notifications",
-                get(|State(r): S| async move {
-                    wire::success(r.sender.log.list())
-                }),
+                get(|State(r): S| async move { wire::success(r.sender.log.list()) }),
             )
             .with_state(self)
             .merge(post_alerts)

@@ -27,7 +27,9 @@ impl From<ChaosError> for ApiError {
             ChaosError::OutsideLab(_) | ChaosError::Invalid(_) => ErrorType::BadData,
             ChaosError::NoFault(_) => ErrorType::NotFound,
             ChaosError::Apply(_) => ErrorType::Execution,
-            ChaosError::Store(_) | ChaosError::Lab(_) => ErrorType::Unavailable,
+            ChaosError::Store(_) | ChaosError::Journal(_) | ChaosError::Lab(_) => {
+                ErrorType::Unavailable
+            }
         };
         ApiError::new(t, e.to_string())
     }

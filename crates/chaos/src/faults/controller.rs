@@ -15,7 +15,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde::Serialize;
 use serde_json::{Value, json};
-use store::Journal;
+use wire::{EventSink, NewEvent};
 
 use super::request::{Action, InjectRequest, Plan, Target};
 use crate::ChaosError;
@@ -46,7 +46,7 @@ struct Active {
 
 pub struct FaultController {
     sup: Arc<Supervisor>,
-    journal: Journal,
+    events: Arc<dyn EventSink>,
     http: reqwest::Client,
     token: String,
     data_dir: PathBuf,
@@ -65,7 +65,7 @@ fn kind_name(a: &Action) -> String {
 impl FaultController {
     pub fn new(
         sup: Arc<Supervisor>,
-        journal: Journal,
+        events: Arc<dyn EventSink>,
         token: String,
         data_dir: PathBuf,
     ) -> Arc<Self> {
@@ -73,7 +73,7 @@ impl FaultController {
         let _ = std::fs::remove_dir_all(data_dir.join("faults"));
         Arc::new(FaultController {
             sup,
-            journal,
+            events,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(3))
                 .build()
@@ -239,12 +239,10 @@ impl FaultController {
             started,
             until,
         };
-        self.journal
+        self.events
             .append(
-                "fault.injected",
-                "chaos",
-                &plan.service,
-                serde_json::to_value(&record).unwrap_or_default(),
+                NewEvent::new("fault.injected", "chaos", &plan.service)
+                    .attrs(serde_json::to_value(&record).unwrap_or_default()),
             )
             .await?;
         tracing::warn!(id = %id, kind = %record.kind, service = %record.service, "fault injected");
@@ -286,12 +284,11 @@ impl FaultController {
             }
             Action::Kill => {}
         }
-        self.journal
+        self.events
             .append(
-                kind,
-                "chaos",
-                &a.plan.service,
-                json!({"id": a.record.id, "kind": a.record.kind}),
+                NewEvent::new(kind, "chaos", &a.plan.service)
+                    .attr("id", a.record.id.clone())
+                    .attr("kind", a.record.kind.clone()),
             )
             .await?;
         Ok(())

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use anyhow::{Result, anyhow, bail};
 use serde_json::json;
-use wire::lab::{ConfigChanged, ConfigSet, Deploy, Drain, Drained, Restarted, Rollback, Scale, Target};
+use wire::lab::{
+    ConfigChanged, ConfigSet, Deploy, Drain, Drained, Restarted, Rollback, Scale, Target,
+};
 
 use crate::cli::{Cli, ConfigCmd};
 use crate::client::{LabClient, split_target};

@@ -152,12 +152,8 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let cp_metrics = Arc::new(ControlPlaneMetrics::new(&sup));
     let oncall = crate::oncall::start(oncall_cfg, &journal, &monitoring.router, &url);
     tasks.spawn(oncall.clone().run_timers(Duration::from_secs(1)));
-    let faults = chaos::FaultController::new(
-        sup.clone(),
-        journal.clone(),
-        token.clone(),
-        data_dir.clone(),
-    );
+    let faults =
+        chaos::FaultController::new(sup.clone(), events.clone(), token.clone(), data_dir.clone());
     tasks.spawn(faults.clone().run());
     let router = lab_api
         .router()

@@ -141,9 +141,7 @@ impl Lab {
         if let Ok(t) = std::fs::read_to_string(self.dir.path().join("token")) {
             r = r.bearer_auth(t.trim());
         }
-        r.send()
-            .and_then(|r| r.json())
-            .unwrap_or(Value::Null)
+        r.send().and_then(|r| r.json()).unwrap_or(Value::Null)
     }
 
     /// Any request with any token (or none): the status and JSON body.
