@@ -92,6 +92,8 @@ struct RouteInfo {
     group_wait: CDuration,
     group_interval: CDuration,
     repeat_interval: CDuration,
+    mute: Vec<String>,
+    active: Vec<String>,
 }
 
 struct Group {
@@ -108,35 +110,26 @@ pub struct Dispatcher {
     config: Config,
     routes: Vec<RouteInfo>,
     alerts: HashMap<u64, Alert>,
-    groups: BTreeMap<String, Group>,
+    /// Per route (pre-order index) and group key, as Alertmanager keeps
+    /// groups per route: sibling routes with equal matchers (and so equal
+    /// keys) still have groups of their own.
+    groups: BTreeMap<(usize, String), Group>,
 }
 
-fn flatten(r: &Route, path: &str, out: &mut Vec<RouteInfo>) {
-    let me = format!(
-        "{{{}}}",
-        r.matchers
-            .iter()
-            .map(|m| m.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
-    // Alertmanager's route keys: `{}` for the root, `{}/{severity="page"}` below.
-    let here = if path.is_empty() {
-        me
-    } else {
-        format!("{path}/{me}")
-    };
+fn flatten(r: &Route, out: &mut Vec<RouteInfo>) {
     let d = |x: std::time::Duration| CDuration::from_std(x).unwrap_or(CDuration::seconds(30));
     out.push(RouteInfo {
-        path: here.clone(),
+        path: r.key.clone(),
         receiver: r.receiver.clone(),
         group_by: r.group_by.clone(),
         group_wait: d(r.group_wait),
         group_interval: d(r.group_interval),
         repeat_interval: d(r.repeat_interval),
+        mute: r.mute_time_intervals.clone(),
+        active: r.active_time_intervals.clone(),
     });
     for c in &r.routes {
-        flatten(c, &here, out);
+        flatten(c, out);
     }
 }
 
@@ -179,7 +172,7 @@ fn count(r: &Route) -> usize {
 impl Dispatcher {
     pub fn new(config: Config) -> Self {
         let mut routes = Vec::new();
-        flatten(&config.route, "", &mut routes);
+        flatten(&config.route, &mut routes);
         Dispatcher {
             config,
             routes,
@@ -229,7 +222,7 @@ impl Dispatcher {
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
-                let g = self.groups.entry(key).or_insert_with(|| Group {
+                let g = self.groups.entry((id, key)).or_insert_with(|| Group {
                     route: id,
                     labels: group_labels,
                     alerts: BTreeSet::new(),
@@ -262,7 +255,7 @@ impl Dispatcher {
     /// Notifications due at `now`.
     pub fn tick(&mut self, now: DateTime<Utc>, silences: &Silences) -> Vec<Notification> {
         let mut out = Vec::new();
-        let keys: Vec<String> = self.groups.keys().cloned().collect();
+        let keys: Vec<(usize, String)> = self.groups.keys().cloned().collect();
         for key in keys {
             let Some(g) = self.groups.get(&key) else {
                 continue;
@@ -296,6 +289,14 @@ impl Dispatcher {
                 .filter(|(_, a)| a.resolved(now))
                 .map(|(f, _)| *f)
                 .collect();
+            if self.muted(r, now) {
+                // Muted by a time interval: nothing is sent and nothing
+                // counts as sent, so the group notifies once unmuted.
+                let interval = r.group_interval;
+                let g = self.groups.get_mut(&key).expect("group exists");
+                g.next_flush = now + interval;
+                continue;
+            }
             let changed = firing != g.last_firing;
             let repeat =
                 !firing.is_empty() && g.last_sent.is_some_and(|t| now - t >= r.repeat_interval);
@@ -315,7 +316,7 @@ impl Dispatcher {
                 );
                 out.push(Notification {
                     receiver: r.receiver.clone(),
-                    group_key: key.clone(),
+                    group_key: key.1.clone(),
                     group_labels: g.labels.clone(),
                     alerts,
                     now,
@@ -359,6 +360,28 @@ impl Dispatcher {
 
     pub fn is_inhibited(&self, a: &Alert, now: DateTime<Utc>) -> bool {
         self.inhibited(a, now)
+    }
+
+    /// Whether a route's time intervals mute it at `now`: inside one of its
+    /// `mute_time_intervals`, or outside all of its `active_time_intervals`.
+    fn muted(&self, r: &RouteInfo, now: DateTime<Utc>) -> bool {
+        let within = |name: &String| {
+            self.config
+                .time_intervals
+                .get(name)
+                .is_some_and(|t| t.contains(now))
+        };
+        r.mute.iter().any(within) || (!r.active.is_empty() && !r.active.iter().any(within))
+    }
+
+    /// The receivers an alert with these labels goes to, in route order
+    /// (the alerts API's `receivers`).
+    pub fn receivers_for(&self, labels: &BTreeMap<String, String>) -> Vec<String> {
+        let mut ids = Vec::new();
+        route_ids(&self.config.route, labels, &mut 0, &mut ids);
+        ids.into_iter()
+            .map(|i| self.routes[i].receiver.clone())
+            .collect()
     }
 }
 

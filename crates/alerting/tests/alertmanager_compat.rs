@@ -1,0 +1,550 @@
+//! Alertmanager compatibility, case by case from Alertmanager's own tests:
+//! config/config_test.go and config/testdata/* (good files load, or are
+//! refused only for receiver types we do not support; bad files are refused
+//! naming the same problem), dispatch/route_test.go (receivers and route
+//! keys, in order), and the grouping rule of dispatch/dispatch.go (groups
+//! per route). The YAML below is our own, written from those cases.
+
+use std::collections::BTreeMap;
+
+use alerting::route::dispatch::Dispatcher;
+use alerting::route::parse_config;
+use alerting::route::silence::Silences;
+use alerting::rules::OutgoingAlert;
+use chrono::{Duration, TimeZone, Utc};
+
+fn problems(yaml: &str) -> Vec<String> {
+    match parse_config(yaml, "am.yml") {
+        Ok(_) => Vec::new(),
+        Err(e) => e.problems.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+fn refused_with(yaml: &str, want: &str) {
+    let ps = problems(yaml);
+    assert!(
+        ps.iter().any(|p| p.contains(want)),
+        "expected {want:?}, got {ps:?} for\n{yaml}"
+    );
+    // Every problem is located: file:line:column.
+    for p in &ps {
+        let mut parts = p.splitn(4, ':');
+        assert_eq!(parts.next(), Some("am.yml"), "{p}");
+        let line: u64 = parts.next().and_then(|l| l.parse().ok()).unwrap_or(0);
+        assert!(line > 0, "no line in {p}");
+    }
+}
+
+const RX: &str = "receivers:\n  - name: team-X\n";
+
+/// config_test.go: one case per test function that refuses a config.
+#[test]
+fn bad_configs_are_refused_naming_the_problem() {
+    let cases: Vec<(String, &str)> = vec![
+        ("".into(), "no route provided in config"),
+        (format!("route:\n  group_by: [alertname]\n{RX}"), "root route must specify a default receiver"),
+        (
+            "route:\n  receiver: team-X\nreceivers:\n  - name: team-X\n  - name: team-X\n".into(),
+            "notification config name \"team-X\" is not unique",
+        ),
+        (
+            "route:\n  receiver: team-Y\nreceivers:\n  - name: team-Y\n  - name: team-Z\nxx: 1\n".into(),
+            "unknown field",
+        ),
+        ("route:\n  receiver: team-X\nreceivers:\n  - name: team-Y\n".into(), "undefined receiver \"team-X\" used in route"),
+        (
+            format!("route:\n  receiver: team-X\n  routes:\n    - match: {{foo: bar}}\n      routes:\n        - receiver: nonexistent\n{RX}"),
+            "undefined receiver \"nonexistent\" used in route",
+        ),
+        ("route:\n  receiver: team-X\nreceivers:\n  - email_configs: []\n".into(), "missing name in receiver"),
+        (
+            format!("route:\n  receiver: team-X\n  routes:\n    - receiver: team-X\n      mute_time_intervals: [business_hours]\n{RX}"),
+            "undefined time interval \"business_hours\" used in route",
+        ),
+        (
+            format!("route:\n  receiver: team-X\n  routes:\n    - receiver: team-X\n      active_time_intervals: [business_hours]\n{RX}"),
+            "undefined time interval \"business_hours\" used in route",
+        ),
+        (
+            format!("time_intervals:\n  - time_intervals:\n      - times: [{{start_time: '09:00', end_time: '17:00'}}]\nroute:\n  receiver: team-X\n{RX}"),
+            "missing name in time interval",
+        ),
+        (
+            format!("mute_time_intervals:\n  - name: duplicate\n    time_intervals: [{{weekdays: [monday]}}]\n  - name: duplicate\n    time_intervals: [{{weekdays: [tuesday]}}]\nroute:\n  receiver: team-X\n{RX}"),
+            "mute time interval \"duplicate\" is not unique",
+        ),
+        (format!("route:\n  receiver: team-X\n  group_by: [alertname, cluster, service, cluster]\n{RX}"), "duplicated label \"cluster\" in group_by"),
+        (
+            format!("route:\n  receiver: team-X\n  group_by: [alertname, cluster, '...']\n{RX}"),
+            "cannot have wildcard group_by (`...`) and other labels at the same time",
+        ),
+        (format!("route:\n  receiver: team-X\n  group_by: ['-invalid-']\n{RX}"), "invalid label name \"-invalid-\" in group_by list"),
+        (RX.to_string(), "no routes provided"),
+        (
+            format!("time_intervals:\n  - name: business_hours\n    time_intervals: [{{weekdays: ['monday:friday']}}]\nroute:\n  receiver: team-X\n  mute_time_intervals: [business_hours]\n{RX}"),
+            "root route must not have any mute time intervals",
+        ),
+        (
+            format!("time_intervals:\n  - name: business_hours\n    time_intervals: [{{weekdays: ['monday:friday']}}]\nroute:\n  receiver: team-X\n  active_time_intervals: [business_hours]\n{RX}"),
+            "root route must not have any active time intervals",
+        ),
+        (format!("route:\n  receiver: team-X\n  match: {{severity: critical}}\n{RX}"), "root route must not have any matchers"),
+        (format!("route:\n  receiver: team-X\n  match_re: {{severity: crit.*}}\n{RX}"), "root route must not have any matchers"),
+        (format!("route:\n  receiver: team-X\n  matchers: ['severity=critical']\n{RX}"), "root route must not have any matchers"),
+        (format!("route:\n  receiver: team-X\n  continue: true\n{RX}"), "cannot have continue in root route"),
+        (format!("route:\n  receiver: team-X\n  group_interval: 0s\n{RX}"), "group_interval cannot be zero"),
+        (format!("route:\n  receiver: team-X\n  repeat_interval: 0s\n{RX}"), "repeat_interval cannot be zero"),
+        // testdata/conf.nil-match_re-route.yml and the inhibition twins.
+        (
+            "route:\n  receiver: empty\n  routes:\n    - match_re:\n        invalid_label:\n      receiver: empty\nreceivers:\n  - name: empty\n".into(),
+            "invalid_label",
+        ),
+        (
+            "route:\n  receiver: empty\nreceivers:\n  - name: empty\ninhibit_rules:\n  - source_match_re:\n      invalid_source_label:\n    target_match_re:\n      severity: critical\n".into(),
+            "invalid_source_label",
+        ),
+        (
+            "route:\n  receiver: empty\nreceivers:\n  - name: empty\ninhibit_rules:\n  - source_match_re:\n      severity: critical\n    target_match_re:\n      invalid_target_label:\n".into(),
+            "invalid_target_label",
+        ),
+        // testdata/conf.smtp-both-password-and-file.yml
+        (
+            format!("global:\n  smtp_smarthost: 'localhost:25'\n  smtp_from: am@example.org\n  smtp_auth_password: pw\n  smtp_auth_password_file: /tmp/pw\nroute:\n  receiver: team-X\n{RX}"),
+            "at most one of smtp_auth_password & smtp_auth_password_file must be configured",
+        ),
+        // TestSecretTemplURL: a URL needs http(s) and a host.
+        (
+            "route:\n  receiver: w\nreceivers:\n  - name: w\n    webhook_configs:\n      - url: example.com/webhook\n".into(),
+            "unsupported scheme \"\" for URL",
+        ),
+        (
+            "route:\n  receiver: w\nreceivers:\n  - name: w\n    webhook_configs:\n      - url: ftp://example.com/webhook\n".into(),
+            "unsupported scheme \"ftp\" for URL",
+        ),
+        ("route:\n  receiver: w\nreceivers:\n  - name: w\n    webhook_configs:\n      - send_resolved: true\n".into(), "one of url or url_file must be configured"),
+        // HostPort: a smarthost needs a port.
+        (
+            "route:\n  receiver: m\nreceivers:\n  - name: m\n    email_configs:\n      - to: a@example.org\n        from: b@example.org\n        smarthost: localhost\n".into(),
+            "missing port in address",
+        ),
+        (
+            "route:\n  receiver: m\nreceivers:\n  - name: m\n    email_configs:\n      - to: a@example.org\n        from: b@example.org\n        smarthost: 'localhost:'\n".into(),
+            "port cannot be empty",
+        ),
+        // No global defaults to fall back on.
+        (
+            "global:\n  smtp_smarthost: 'localhost:25'\nroute:\n  receiver: m\nreceivers:\n  - name: m\n    email_configs:\n      - to: a@example.org\n".into(),
+            "no global SMTP from set",
+        ),
+        (
+            "route:\n  receiver: m\nreceivers:\n  - name: m\n    email_configs:\n      - to: a@example.org\n        from: b@example.org\n".into(),
+            "no global SMTP smarthost set",
+        ),
+        (
+            "route:\n  receiver: s\nreceivers:\n  - name: s\n    slack_configs:\n      - channel: '#x'\n".into(),
+            "no Slack API URL nor App token set either inline or in a file",
+        ),
+        (
+            "route:\n  receiver: p\nreceivers:\n  - name: p\n    pagerduty_configs:\n      - severity: critical\n".into(),
+            "missing service or routing key in PagerDuty config",
+        ),
+        // Matchers: Alertmanager's parse errors.
+        (
+            format!("route:\n  receiver: team-X\n  routes:\n    - matchers: ['job=\"value']\n{RX}"),
+            "matcher value contains unescaped double quote: \"value",
+        ),
+        (
+            format!("route:\n  receiver: team-X\n  routes:\n    - matchers: ['foo=~\"invalid[regexp\"']\n{RX}"),
+            "error parsing regexp",
+        ),
+        (format!("route:\n  receiver: team-X\n  routes:\n    - match: {{'-bad': x}}\n{RX}"), "invalid label name \"-bad\""),
+        // A global key Alertmanager does not know.
+        (format!("global:\n  smtp_fromm: x\nroute:\n  receiver: team-X\n{RX}"), "unknown field"),
+    ];
+    for (yaml, want) in &cases {
+        refused_with(yaml, want);
+    }
+}
+
+#[test]
+fn unsupported_receiver_types_are_named_not_listed_as_serde_fields() {
+    let yaml = "route:\n  receiver: ops\nreceivers:\n  - name: ops\n    opsgenie_configs:\n      - api_key: secret\n    msteams_configs:\n      - webhook_url: https://example.org/x\n";
+    let ps = problems(yaml);
+    assert_eq!(ps.len(), 2, "{ps:?}");
+    assert_eq!(
+        ps[0],
+        "am.yml:6:7: receivers[0].opsgenie_configs: receiver type opsgenie is not supported (supported: email, pagerduty, slack, webhook)"
+    );
+    assert!(ps[1].starts_with(
+        "am.yml:8:7: receivers[0].msteams_configs: receiver type msteams is not supported"
+    ));
+}
+
+/// config/testdata good files, adapted: each loads, or is refused only for
+/// receiver types we do not support.
+#[test]
+fn good_configs_load() {
+    // conf.good.yml: global SMTP and Slack defaults used by receivers that
+    // do not repeat them; source_match/target_match inhibition.
+    let good = r#"
+global:
+  smtp_smarthost: 'localhost:25'
+  smtp_from: 'alertmanager@example.org'
+  smtp_auth_username: 'alertmanager'
+  smtp_auth_password: "multiline\nmysecret"
+  smtp_hello: "host.example.org"
+  slack_api_url: "http://mysecret.example.com/"
+  http_config:
+    proxy_url: 'http://127.0.0.1:1025'
+templates:
+  - '/etc/alertmanager/template/*.tmpl'
+route:
+  group_by: ['alertname', 'cluster', 'service']
+  group_wait: 30s
+  group_interval: 5m
+  repeat_interval: 3h
+  receiver: team-X-mails
+  routes:
+    - match_re:
+        service: ^(foo1|foo2|baz)$
+      receiver: team-X-mails
+      routes:
+        - match:
+            severity: critical
+          receiver: team-X-pager
+    - match:
+        service: database
+      receiver: team-DB-pager
+      group_by: [alertname, cluster, database]
+      routes:
+        - match:
+            owner2: team-X
+          receiver: team-X-pager
+          continue: true
+inhibit_rules:
+  - source_match:
+      severity: 'critical'
+    target_match:
+      severity: 'warning'
+    equal: ['alertname', 'cluster', 'service']
+receivers:
+  - name: 'team-X-mails'
+    email_configs:
+      - to: 'team-X+alerts@example.org'
+  - name: 'team-X-pager'
+    email_configs:
+      - to: 'team-X+alerts-critical@example.org'
+    pagerduty_configs:
+      - routing_key: "mysecret"
+  - name: 'team-DB-pager'
+    pagerduty_configs:
+      - routing_key: "mysecret"
+  - name: slack-receiver
+    slack_configs:
+      - channel: '#my-channel'
+        image_url: 'http://some.img.com/img.png'
+"#;
+    let c = parse_config(good, "good.yml").unwrap();
+    let mail = &c.receivers["team-X-mails"].email[0];
+    assert_eq!(mail.from, "alertmanager@example.org");
+    assert_eq!(mail.smarthost, "localhost:25");
+    assert_eq!(
+        c.receivers["slack-receiver"].slack[0].api_url,
+        "http://mysecret.example.com/"
+    );
+    assert_eq!(
+        c.receivers["team-DB-pager"].pagerduty[0].url,
+        "https://events.pagerduty.com/v2/enqueue"
+    );
+    assert_eq!(c.inhibit[0].source[0].to_string(), "severity=\"critical\"");
+    assert_eq!(c.inhibit[0].target[0].to_string(), "severity=\"warning\"");
+    // What is accepted but not applied is said, with its place.
+    assert!(
+        c.notes.iter().any(|n| n.field == "global.http_config"),
+        "{:?}",
+        c.notes
+    );
+    assert!(c.notes.iter().any(|n| n.field == "templates[0]"));
+
+    // The same file with conf.good.yml's other receivers: refused only for those.
+    let more = format!(
+        "{good}  - name: victorOps-receiver\n    victorops_configs:\n      - api_key: mysecret\n        routing_key: Sample_route\n  - name: opsGenie-receiver\n    opsgenie_configs:\n      - api_key: mysecret\n  - name: pushover-receiver\n    pushover_configs:\n      - token: mysecret\n        user_key: key\n"
+    );
+    let ps = problems(&more);
+    assert_eq!(ps.len(), 3, "{ps:?}");
+    assert!(
+        ps.iter()
+            .all(|p| p.contains("is not supported (supported: email, pagerduty, slack, webhook)"))
+    );
+
+    // conf.group-by-all.yml, conf.http-config.good.yml, conf.empty-fields.yml,
+    // conf.smtp-no-username-or-password.yml, conf.smtp-password-global-and-local.yml.
+    let others = [
+        "route:\n  group_by: ['...']\n  group_wait: 30s\n  group_interval: 5m\n  repeat_interval: 3h\n  receiver: team-X\nreceivers:\n  - name: 'team-X'\n",
+        "global:\n  slack_api_url: 'https://slack.com/webhook'\n  http_config:\n    follow_redirects: false\nroute:\n  receiver: team-X-slack\nreceivers:\n  - name: 'team-X-slack'\n    slack_configs:\n      - http_config:\n          proxy_url: foo\n",
+        "global:\n  smtp_smarthost: 'localhost:25'\n  smtp_from: 'alertmanager@example.org'\n  smtp_auth_username: ''\n  smtp_auth_password: ''\n  smtp_hello: ''\n  slack_api_url: 'https://slack.com/webhook'\ntemplates:\n  - '/etc/alertmanager/template/*.tmpl'\nroute:\n  group_by: ['alertname', 'cluster', 'service']\n  receiver: team-X-mails\n  routes:\n    - match_re:\n        service: ^(foo1|foo2|baz)$\n      receiver: team-X-mails\nreceivers:\n  - name: 'team-X-mails'\n    email_configs:\n      - to: 'team-X+alerts@example.org'\n",
+        "global:\n  smtp_smarthost: 'localhost:25'\n  smtp_from: 'alertmanager@example.org'\n  smtp_hello: \"host.example.org\"\nroute:\n  receiver: 'email-notifications'\nreceivers:\n  - name: 'email-notifications'\n    email_configs:\n      - to: 'one@example.org'\n",
+        "global:\n  smtp_smarthost: 'localhost:25'\n  smtp_from: 'alertmanager@example.org'\n  smtp_auth_username: 'globaluser'\n  smtp_auth_password_file: '/tmp/globaluserpassword'\n  smtp_auth_secret_file: '/tmp/globalusersecret'\n  smtp_hello: \"host.example.org\"\nroute:\n  receiver: 'email-notifications'\nreceivers:\n  - name: 'email-notifications'\n    email_configs:\n      - to: 'one@example.org'\n      - to: 'two@example.org'\n        auth_username: 'localuser1'\n        auth_password_file: '/tmp/localuser1password'\n      - to: 'three@example.org'\n        auth_username: 'localuser2'\n        auth_password: 'mysecret'\n",
+    ];
+    for y in others {
+        if let Err(e) = parse_config(y, "good.yml") {
+            panic!("{e}\n{y}");
+        }
+    }
+}
+
+/// dispatch/route_test.go TestRouteMatch: its tree, its label sets, its
+/// receivers and route keys in order.
+const ROUTE_TREE: &str = r#"
+route:
+  receiver: 'notify-def'
+  routes:
+  - match:
+      owner: 'team-A'
+    receiver: 'notify-A'
+    routes:
+    - match:
+        env: 'testing'
+      receiver: 'notify-testing'
+      group_by: [...]
+    - match:
+        env: "production"
+      receiver: 'notify-productionA'
+      group_wait: 1m
+      continue: true
+    - match_re:
+        env: "produ.*"
+        job: ".*"
+      receiver: 'notify-productionB'
+      group_wait: 30s
+      group_interval: 5m
+      repeat_interval: 1h
+      group_by: ['job']
+  - match_re:
+      owner: 'team-(B|C)'
+    group_by: ['foo', 'bar']
+    group_wait: 2m
+    receiver: 'notify-BC'
+  - match:
+      group_by: 'role'
+    group_by: ['role']
+    routes:
+    - match:
+        env: 'testing'
+      receiver: 'notify-testing'
+      routes:
+      - match:
+          wait: 'long'
+        group_wait: 2m
+receivers:
+  - name: notify-def
+  - name: notify-A
+  - name: notify-testing
+  - name: notify-productionA
+  - name: notify-productionB
+  - name: notify-BC
+"#;
+
+pub fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn route_tree_matches_as_alertmanager() {
+    let c = parse_config(ROUTE_TREE, "tree.yml").unwrap();
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [(&'a str, &'a str, u64)]);
+    let cases: &[Case] = &[
+        (
+            &[("owner", "team-A")],
+            &[("notify-A", "{}/{owner=\"team-A\"}", 30)],
+        ),
+        (
+            &[("owner", "team-A"), ("env", "unset")],
+            &[("notify-A", "{}/{owner=\"team-A\"}", 30)],
+        ),
+        (
+            &[("owner", "team-C")],
+            &[("notify-BC", "{}/{owner=~\"^(?:team-(B|C))$\"}", 120)],
+        ),
+        (
+            &[("owner", "team-A"), ("env", "testing")],
+            &[(
+                "notify-testing",
+                "{}/{owner=\"team-A\"}/{env=\"testing\"}",
+                30,
+            )],
+        ),
+        (
+            &[("owner", "team-A"), ("env", "production")],
+            &[
+                (
+                    "notify-productionA",
+                    "{}/{owner=\"team-A\"}/{env=\"production\"}",
+                    60,
+                ),
+                (
+                    "notify-productionB",
+                    "{}/{owner=\"team-A\"}/{env=~\"^(?:produ.*)$\",job=~\"^(?:.*)$\"}",
+                    30,
+                ),
+            ],
+        ),
+        (
+            &[("group_by", "role")],
+            &[("notify-def", "{}/{group_by=\"role\"}", 30)],
+        ),
+        (
+            &[("env", "testing"), ("group_by", "role")],
+            &[(
+                "notify-testing",
+                "{}/{group_by=\"role\"}/{env=\"testing\"}",
+                30,
+            )],
+        ),
+        (
+            &[("env", "testing"), ("group_by", "role"), ("wait", "long")],
+            &[(
+                "notify-testing",
+                "{}/{group_by=\"role\"}/{env=\"testing\"}/{wait=\"long\"}",
+                120,
+            )],
+        ),
+    ];
+    for (input, want) in cases {
+        let mut got = Vec::new();
+        c.route.matching(&labels(input), &mut got);
+        let got: Vec<(String, String, u64)> = got
+            .iter()
+            .map(|r| (r.receiver.clone(), r.key.clone(), r.group_wait.as_secs()))
+            .collect();
+        let want: Vec<(String, String, u64)> = want
+            .iter()
+            .map(|(a, b, w)| (a.to_string(), b.to_string(), *w))
+            .collect();
+        assert_eq!(got, want, "{input:?}");
+    }
+    // Group-by inheritance as in the test's RouteOpts.
+    let mut r = Vec::new();
+    c.route
+        .matching(&labels(&[("owner", "team-A"), ("env", "testing")]), &mut r);
+    assert_eq!(r[0].group_by, alerting::route::config::GroupBy::All);
+    r.clear();
+    c.route.matching(
+        &labels(&[("env", "testing"), ("group_by", "role"), ("wait", "long")]),
+        &mut r,
+    );
+    assert_eq!(
+        r[0].group_by,
+        alerting::route::config::GroupBy::Labels(vec!["role".into()])
+    );
+}
+
+/// The usual "send to two receivers": two sibling routes with the same
+/// matchers and `continue: true`. Alertmanager keeps groups per route, so
+/// both receivers are notified (before, the second shared the first's group).
+#[test]
+fn sibling_routes_with_equal_matchers_each_notify() {
+    let yaml = r#"
+route:
+  receiver: default
+  group_by: [alertname]
+  group_wait: 30s
+  routes:
+    - matchers: ['severity="page"']
+      receiver: pager
+      continue: true
+    - matchers: ['severity="page"']
+      receiver: slack
+receivers:
+  - name: default
+  - name: pager
+  - name: slack
+"#;
+    let mut d = Dispatcher::new(parse_config(yaml, "am.yml").unwrap());
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    let l = labels(&[("alertname", "Down"), ("severity", "page")]);
+    assert_eq!(d.receivers_for(&l), vec!["pager", "slack"]);
+    d.receive(
+        vec![OutgoingAlert {
+            labels: l,
+            annotations: BTreeMap::new(),
+            starts_at: t0,
+            ends_at: t0 + Duration::hours(1),
+            generator_url: String::new(),
+        }],
+        t0,
+    );
+    let ns = d.tick(t0 + Duration::seconds(30), &Silences::open(None));
+    let mut rx: Vec<&str> = ns.iter().map(|n| n.receiver.as_str()).collect();
+    rx.sort();
+    assert_eq!(rx, vec!["pager", "slack"]);
+    // Alertmanager's group key is the same string for both.
+    assert_eq!(ns[0].group_key, ns[1].group_key);
+}
+
+/// Business-hours routing: a route muted outside its active interval
+/// notifies once the interval begins; a mute interval holds notifications.
+#[test]
+fn time_intervals_mute_and_activate_routes() {
+    let yaml = r#"
+time_intervals:
+  - name: office
+    time_intervals:
+      - weekdays: ['monday:friday']
+        times: [{start_time: '09:00', end_time: '17:00'}]
+  - name: maintenance
+    time_intervals:
+      - times: [{start_time: '12:00', end_time: '13:00'}]
+route:
+  receiver: default
+  group_by: [alertname]
+  group_wait: 10s
+  group_interval: 1m
+  routes:
+    - matchers: ['team="a"']
+      receiver: office-only
+      active_time_intervals: [office]
+    - matchers: ['team="b"']
+      receiver: not-at-noon
+      mute_time_intervals: [maintenance]
+receivers:
+  - name: default
+  - name: office-only
+  - name: not-at-noon
+"#;
+    let mut d = Dispatcher::new(parse_config(yaml, "am.yml").unwrap());
+    // Thursday 2026-01-01, 08:00 UTC.
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 8, 0, 0).unwrap();
+    let alert = |team: &str| OutgoingAlert {
+        labels: labels(&[("alertname", "X"), ("team", team)]),
+        annotations: BTreeMap::new(),
+        starts_at: t0,
+        ends_at: t0 + Duration::days(1),
+        generator_url: String::new(),
+    };
+    let s = Silences::open(None);
+    d.receive(vec![alert("a")], t0);
+    assert!(
+        d.tick(t0 + Duration::seconds(10), &s).is_empty(),
+        "before office hours"
+    );
+    let at_nine = d.tick(Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 30).unwrap(), &s);
+    assert_eq!(at_nine.len(), 1);
+    assert_eq!(at_nine[0].receiver, "office-only");
+
+    let noon = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    d.receive(vec![alert("b")], noon);
+    let ns = d.tick(noon + Duration::seconds(10), &s);
+    assert!(
+        ns.iter().all(|n| n.receiver != "not-at-noon"),
+        "muted at noon"
+    );
+    let ns = d.tick(Utc.with_ymd_and_hms(2026, 1, 1, 13, 0, 10).unwrap(), &s);
+    assert!(
+        ns.iter().any(|n| n.receiver == "not-at-noon"),
+        "sent after the mute"
+    );
+}
