@@ -548,3 +548,67 @@ receivers:
         "sent after the mute"
     );
 }
+
+/// The alerts API names each alert's receivers (in route order), and an
+/// alert posted without an end time ends after `global.resolve_timeout`.
+#[test]
+fn alerts_api_shows_receivers_and_honours_resolve_timeout() {
+    use alerting::notify::{NotificationLog, RetryPolicy, Sender};
+    use alerting::route::Router;
+    use std::sync::Arc;
+
+    let yaml = "global:\n  resolve_timeout: 2h\nroute:\n  receiver: default\n  routes:\n    - matchers: ['{severity=\"page\"}']\n      receiver: pager\n      continue: true\n    - matchers: ['severity=page,team=~\"db|storage\"']\n      receiver: db\nreceivers:\n  - name: default\n  - name: pager\n  - name: db\n";
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (url, _router) = rt.block_on(async {
+        let log = Arc::new(NotificationLog::open(&dir.path().join("log")).unwrap());
+        let router = Router::new(
+            parse_config(yaml, "am.yml").unwrap(),
+            Arc::new(Silences::open(None)),
+            Sender::start(log, RetryPolicy::default()),
+            "",
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = router.clone().api();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (format!("http://{addr}"), router)
+    });
+    let client = reqwest::blocking::Client::new();
+    let posted = client
+        .post(format!("{url}/api/v2/alerts"))
+        .json(&serde_json::json!([
+            {"labels": {"alertname": "Disk", "severity": "page", "team": "db"}, "startsAt": "2026-01-01T12:00:00Z"},
+            {"labels": {"alertname": "Slow", "severity": "ticket"}, "startsAt": "2026-01-01T12:00:00Z"}
+        ]))
+        .send()
+        .unwrap();
+    assert!(posted.status().is_success(), "{:?}", posted.text());
+    let got: serde_json::Value = client
+        .get(format!("{url}/api/v2/alerts"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let by_name = |n: &str| {
+        got.as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["labels"]["alertname"] == n)
+            .cloned()
+            .unwrap_or_else(|| panic!("{n} in {got}"))
+    };
+    let disk = by_name("Disk");
+    assert_eq!(
+        disk["receivers"],
+        serde_json::json!([{"name": "pager"}, {"name": "db"}])
+    );
+    assert_eq!(
+        by_name("Slow")["receivers"],
+        serde_json::json!([{"name": "default"}])
+    );
+    // No endsAt was posted: it ends 2h (resolve_timeout) after receipt, not 5m.
+    let ends: chrono::DateTime<Utc> = disk["endsAt"].as_str().unwrap().parse().unwrap();
+    assert!(ends > Utc::now() + Duration::minutes(90), "{ends}");
+    drop(rt);
+}

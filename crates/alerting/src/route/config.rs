@@ -127,6 +127,8 @@ pub struct Config {
     pub resolve_timeout: Duration,
     /// Template file patterns as written (relative to the config file).
     pub templates: Vec<String>,
+    /// The files they matched (filled by [`super::load::load_config`]).
+    pub template_files: Vec<std::path::PathBuf>,
     /// Settings accepted but not applied, with their positions.
     pub notes: Vec<Problem>,
 }
@@ -194,10 +196,11 @@ impl Ctx<'_> {
     ) -> Duration {
         match s {
             None => inherited,
-            Some(sp) => match zero_duration(&sp.value)
-                .then_some(Ok(Duration::ZERO))
-                .unwrap_or_else(|| parse_duration(&sp.value))
-            {
+            Some(sp) => match if zero_duration(&sp.value) {
+                Ok(Duration::ZERO)
+            } else {
+                parse_duration(&sp.value)
+            } {
                 Ok(d) if !d.is_zero() || zero_ok => d,
                 Ok(_) => {
                     let name = field.rsplit('.').next().unwrap_or(field);
@@ -552,6 +555,7 @@ pub fn parse_config(text: &str, file: &str) -> Result<Config, RuleFileError> {
             time_intervals,
             resolve_timeout,
             templates: raw.templates.iter().map(|t| t.value.clone()).collect(),
+            template_files: Vec::new(),
             notes: ctx.r.notes,
         })
     } else {

@@ -6,6 +6,7 @@ pub mod config;
 pub mod dispatch;
 pub mod email;
 pub mod integration;
+pub mod load;
 pub mod matcher;
 pub mod matcher_utf8;
 pub mod payload;
@@ -16,5 +17,6 @@ pub mod timeinterval;
 
 pub use config::{Config, parse_config};
 pub use dispatch::{Dispatcher, Notification};
+pub use load::load_config;
 pub use service::Router;
 pub use silence::{Silence, Silences};

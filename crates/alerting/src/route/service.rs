@@ -229,6 +229,11 @@ impl Router {
                     .map(|s| s.id)
                     .collect();
                 let inhibited = d.is_inhibited(&a, now);
+                let receivers: Vec<Value> = d
+                    .receivers_for(&a.labels)
+                    .into_iter()
+                    .map(|name| json!({"name": name}))
+                    .collect();
                 let state = if a.resolved(now) {
                     "unprocessed"
                 } else if !silenced.is_empty() || inhibited {
@@ -243,7 +248,7 @@ impl Router {
                     "endsAt": a.ends_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                     "generatorURL": a.generator_url,
                     "fingerprint": format!("{fp:016x}"),
-                    "receivers": [],
+                    "receivers": receivers,
                     "status": {"state": state, "silencedBy": silenced, "inhibitedBy": []},
                 })
             })
@@ -261,7 +266,16 @@ impl Router {
             )
                 .into_response()
         }
-        let post_alerts = crate::receive::router(self.clone() as Arc<dyn AlertSink>);
+        let resolve_timeout = self
+            .dispatcher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .config()
+            .resolve_timeout;
+        let post_alerts = crate::receive::router_with_timeout(
+            self.clone() as Arc<dyn AlertSink>,
+            resolve_timeout,
+        );
         axum::Router::new()
             .route(
                 "/api/v2/alerts",
