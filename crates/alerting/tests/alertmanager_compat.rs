@@ -612,3 +612,42 @@ fn alerts_api_shows_receivers_and_honours_resolve_timeout() {
     assert!(ends > Utc::now() + Duration::minutes(90), "{ends}");
     drop(rt);
 }
+
+/// testdata/conf.slack-default-api-url-file.yml (adapted): URLs and keys in
+/// files, from `global` or the receiver, are read when a notification goes out.
+#[test]
+fn secrets_in_files_are_read_at_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("global_file");
+    let o = dir.path().join("override_file");
+    let k = dir.path().join("key");
+    std::fs::write(&g, "http://global.example.org/hook\n").unwrap();
+    std::fs::write(&o, "http://override.example.org/hook").unwrap();
+    std::fs::write(&k, "abc123\n").unwrap();
+    let yaml = format!(
+        "global:\n  slack_api_url_file: '{}'\nroute:\n  receiver: slack\nreceivers:\n  - name: slack\n    slack_configs:\n      - channel: '#alerts1'\n        text: 'test'\n      - channel: '#alerts2'\n        api_url_file: '{}'\n      - channel: '#alerts3'\n        api_url: 'http://mysecret.example.com/'\n    webhook_configs:\n      - url_file: '{}'\n    pagerduty_configs:\n      - routing_key_file: '{}'\n",
+        g.display(),
+        o.display(),
+        o.display(),
+        k.display()
+    );
+    let c = parse_config(&yaml, "am.yml").unwrap();
+    let r = &c.receivers["slack"];
+    let urls: Vec<String> = r.slack.iter().map(|s| s.target()).collect();
+    assert_eq!(
+        urls,
+        vec![
+            "http://global.example.org/hook",
+            "http://override.example.org/hook",
+            "http://mysecret.example.com/"
+        ]
+    );
+    assert_eq!(r.webhooks[0].target(), "http://override.example.org/hook");
+    assert_eq!(r.pagerduty[0].key(), "abc123");
+    // The `text` template is accepted and said to be not rendered.
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.message.contains("text (templates are not rendered)"))
+    );
+}

@@ -125,8 +125,9 @@ pub struct Config {
     pub time_intervals: BTreeMap<String, TimeInterval>,
     /// `global.resolve_timeout`: alerts without an end time end this long after their last update.
     pub resolve_timeout: Duration,
-    /// Template file patterns as written (relative to the config file).
-    pub templates: Vec<String>,
+    /// Template file patterns as written (relative to the config file),
+    /// with their line and column.
+    pub templates: Vec<(String, u64, u64)>,
     /// The files they matched (filled by [`super::load::load_config`]).
     pub template_files: Vec<std::path::PathBuf>,
     /// Settings accepted but not applied, with their positions.
@@ -554,7 +555,11 @@ pub fn parse_config(text: &str, file: &str) -> Result<Config, RuleFileError> {
             inhibit,
             time_intervals,
             resolve_timeout,
-            templates: raw.templates.iter().map(|t| t.value.clone()).collect(),
+            templates: raw
+                .templates
+                .iter()
+                .map(|t| (t.value.clone(), t.referenced.line(), t.referenced.column()))
+                .collect(),
             template_files: Vec::new(),
             notes: ctx.r.notes,
         })

@@ -66,12 +66,12 @@ pub fn load_config(path: &Path) -> Result<Config, RuleFileError> {
     let mut config = parse_config(&text, &file)?;
     let base = path.parent().unwrap_or(Path::new("."));
     let mut problems = Vec::new();
-    for (i, pattern) in config.templates.iter().enumerate() {
+    for (i, (pattern, line, column)) in config.templates.iter().enumerate() {
         let files = resolve_pattern(pattern, base);
         let at = |message: String| Problem {
             file: file.clone(),
-            line: 0,
-            column: 0,
+            line: *line,
+            column: *column,
             field: format!("templates[{i}]"),
             message,
         };

@@ -195,8 +195,9 @@ pub(crate) struct RawEmail {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Webhook {
-    /// The URL; a Go template (`{{ .GroupLabels.team }}`) when it holds `{{`.
     pub url: String,
+    /// `url_file`: read at each delivery, as Alertmanager does.
+    pub url_file: Option<String>,
     pub send_resolved: bool,
     pub max_alerts: usize,
 }
@@ -204,6 +205,8 @@ pub struct Webhook {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slack {
     pub api_url: String,
+    /// `api_url_file` (or `global.slack_api_url_file`): read at each delivery.
+    pub api_url_file: Option<String>,
     pub channel: Option<String>,
     pub send_resolved: bool,
 }
@@ -211,6 +214,8 @@ pub struct Slack {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PagerDuty {
     pub routing_key: String,
+    /// `routing_key_file`: read at each delivery.
+    pub routing_key_file: Option<String>,
     pub url: String,
     pub send_resolved: bool,
     pub severity: Option<String>,
@@ -223,6 +228,36 @@ pub struct Receiver {
     pub slack: Vec<Slack>,
     pub pagerduty: Vec<PagerDuty>,
     pub email: Vec<EmailConfig>,
+}
+
+/// A secret kept in a file, read when it is needed (a missing file makes
+/// that delivery fail with the reason, as in Alertmanager).
+fn from_file(inline: &str, file: &Option<String>) -> String {
+    match file {
+        None => inline.to_string(),
+        Some(f) => std::fs::read_to_string(f)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|e| format!("unreadable file {f}: {e}")),
+    }
+}
+
+impl Webhook {
+    /// Where this delivery goes.
+    pub fn target(&self) -> String {
+        from_file(&self.url, &self.url_file)
+    }
+}
+
+impl Slack {
+    pub fn target(&self) -> String {
+        from_file(&self.api_url, &self.api_url_file)
+    }
+}
+
+impl PagerDuty {
+    pub fn key(&self) -> String {
+        from_file(&self.routing_key, &self.routing_key_file)
+    }
 }
 
 /// Collects errors and notes ("accepted, not applied") with positions.
@@ -289,7 +324,7 @@ pub(crate) struct Global {
     pub smtp_from: Option<String>,
     pub smtp_smarthost: Option<String>,
     pub slack_api_url: Option<String>,
-    pub slack_api_url_file: bool,
+    pub slack_api_url_file: Option<String>,
     pub pagerduty_url: String,
     pub smtp_require_tls_set: bool,
 }
@@ -433,7 +468,7 @@ impl Global {
             smtp_from: val(&g.smtp_from),
             smtp_smarthost: val(&g.smtp_smarthost),
             slack_api_url: val(&g.slack_api_url),
-            slack_api_url_file: val(&g.slack_api_url_file).is_some(),
+            slack_api_url_file: val(&g.slack_api_url_file),
             pagerduty_url: val(&g.pagerduty_url)
                 .unwrap_or_else(|| "https://events.pagerduty.com/v2/enqueue".into()),
             smtp_require_tls_set: g.smtp_require_tls == Some(true),
@@ -518,11 +553,12 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
                 continue;
             }
             (None, Some(file)) => {
-                r.at(
-                    file,
-                    &format!("{f}.url_file"),
-                    "url_file is not supported; write the url",
-                );
+                out.webhooks.push(Webhook {
+                    url: String::new(),
+                    url_file: Some(file.value.clone()),
+                    send_resolved: v.send_resolved.unwrap_or(true),
+                    max_alerts: v.max_alerts,
+                });
                 continue;
             }
             (Some(u), None) => u,
@@ -548,6 +584,7 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
         );
         out.webhooks.push(Webhook {
             url: url.value.clone(),
+            url_file: None,
             send_resolved: v.send_resolved.unwrap_or(true),
             max_alerts: v.max_alerts,
         });
@@ -571,28 +608,18 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
             );
             continue;
         }
-        let api_url = match (&v.api_url, &v.api_url_file) {
+        let (api_url, api_url_file) = match (&v.api_url, &v.api_url_file) {
             (Some(u), _) => {
                 if let Err(e) = check_url(&u.value) {
                     r.at(u, &format!("{f}.api_url"), e);
                 }
-                u.value.clone()
+                (u.value.clone(), None)
             }
-            (None, Some(file)) => {
-                r.at(
-                    file,
-                    &format!("{f}.api_url_file"),
-                    "api_url_file is not supported; write api_url",
-                );
-                continue;
-            }
-            (None, None) => match (&g.slack_api_url, g.slack_api_url_file) {
-                (Some(u), _) => u.clone(),
-                (None, true) => {
-                    r.note(s, &f, "global.slack_api_url_file is not supported; this Slack config sends nowhere");
-                    continue;
-                }
-                (None, false) => {
+            (None, Some(file)) => (String::new(), Some(file.value.clone())),
+            (None, None) => match (&g.slack_api_url, &g.slack_api_url_file) {
+                (Some(u), _) => (u.clone(), None),
+                (None, Some(file)) => (String::new(), Some(file.clone())),
+                (None, None) => {
                     r.at(
                         s,
                         &f,
@@ -634,6 +661,7 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
         );
         out.slack.push(Slack {
             api_url,
+            api_url_file,
             channel: v.channel.as_ref().map(|c| c.value.clone()),
             send_resolved: v.send_resolved.unwrap_or(false),
         });
@@ -649,21 +677,14 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
             );
             continue;
         }
-        let key = match (
+        let (key, key_file) = match (
             &v.routing_key,
             &v.routing_key_file,
             &v.service_key,
             &v.service_key_file,
         ) {
-            (Some(k), ..) => k.value.clone(),
-            (None, Some(file), ..) => {
-                r.at(
-                    file,
-                    &format!("{f}.routing_key_file"),
-                    "routing_key_file is not supported; write routing_key",
-                );
-                continue;
-            }
+            (Some(k), ..) => (k.value.clone(), None),
+            (None, Some(file), ..) => (String::new(), Some(file.value.clone())),
             (None, None, Some(k), _) => {
                 r.at(
                     k,
@@ -711,6 +732,7 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
         );
         out.pagerduty.push(PagerDuty {
             routing_key: key,
+            routing_key_file: key_file,
             url,
             send_resolved: v.send_resolved.unwrap_or(true),
             severity: v.severity.as_ref().map(|s| s.value.clone()),

@@ -113,7 +113,7 @@ impl Router {
                 self.sender.send(
                     &n.receiver,
                     "webhook",
-                    &w.url,
+                    &w.target(),
                     payload::webhook(n, &self.external_url, w.max_alerts),
                 );
                 sent += 1;
@@ -124,7 +124,7 @@ impl Router {
                 self.sender.send(
                     &n.receiver,
                     "slack",
-                    &s.api_url,
+                    &s.target(),
                     payload::slack(n, s.channel.as_deref()),
                 );
                 sent += 1;
@@ -136,12 +136,7 @@ impl Router {
                     &n.receiver,
                     "pagerduty",
                     &p.url,
-                    payload::pagerduty(
-                        n,
-                        &p.routing_key,
-                        p.severity.as_deref(),
-                        &self.external_url,
-                    ),
+                    payload::pagerduty(n, &p.key(), p.severity.as_deref(), &self.external_url),
                 );
                 sent += 1;
             }
