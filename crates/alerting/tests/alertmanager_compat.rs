@@ -158,6 +158,21 @@ fn bad_configs_are_refused_naming_the_problem() {
             "error parsing regexp",
         ),
         (format!("route:\n  receiver: team-X\n  routes:\n    - match: {{'-bad': x}}\n{RX}"), "invalid label name \"-bad\""),
+        // testdata/conf.slack-both-url-and-token.yml, conf.slack-update-message-and-webhook.yml
+        (
+            "global:\n  slack_app_token: 'xoxb-1234-abcdefgh'\n  slack_api_url: 'https://hooks.slack.com/services/T0/B0/X'\nroute:\n  receiver: s\nreceivers:\n  - name: s\n    slack_configs:\n      - channel: '#alerts1'\n".into(),
+            "at most one of slack_app_token/slack_app_token_file & slack_api_url/slack_api_url_file must be configured",
+        ),
+        (
+            "route:\n  receiver: s\nreceivers:\n  - name: s\n    slack_configs:\n      - channel: '#alerts1'\n        api_url: 'https://hooks.slack.com/services/T0/B0/X'\n        update_message: true\n".into(),
+            "update_message can only be used with bot tokens. api_url must be set to https://slack.com/api/chat.postMessage",
+        ),
+        // testdata/conf.slack-default-app-token.yml: Slack's app API is a
+        // feature we do not have, refused by name.
+        (
+            "global:\n  slack_app_token: 'xoxb-1234-abcdefgh'\nroute:\n  receiver: s\nreceivers:\n  - name: s\n    slack_configs:\n      - channel: '#alerts1'\n".into(),
+            "Slack app tokens (chat.postMessage) are not supported",
+        ),
         // A global key Alertmanager does not know.
         (format!("global:\n  smtp_fromm: x\nroute:\n  receiver: team-X\n{RX}"), "unknown field"),
     ];

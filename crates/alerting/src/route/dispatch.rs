@@ -133,40 +133,22 @@ fn flatten(r: &Route, out: &mut Vec<RouteInfo>) {
     }
 }
 
-/// Indices (pre-order, as [`flatten`]) of the routes an alert goes to.
-fn route_ids(
-    r: &Route,
-    labels: &BTreeMap<String, String>,
-    next: &mut usize,
-    out: &mut Vec<usize>,
-) -> bool {
-    let me = *next;
-    *next += 1;
-    let subtree = count(r) - 1;
-    if !r.matchers.iter().all(|m| m.matches(labels)) {
-        *next = me + 1 + subtree;
-        return false;
-    }
-    let mut matched = false;
-    let mut stop = false;
-    for c in &r.routes {
-        if stop {
-            *next += count(c);
-            continue;
-        }
-        if route_ids(c, labels, next, out) {
-            matched = true;
-            stop = !c.cont;
+/// Indices (pre-order, as [`flatten`]) of the routes an alert goes to,
+/// in order ([`Route::matching`] decides).
+fn route_ids(root: &Route, labels: &BTreeMap<String, String>) -> Vec<usize> {
+    fn preorder<'a>(r: &'a Route, out: &mut Vec<&'a Route>) {
+        out.push(r);
+        for c in &r.routes {
+            preorder(c, out);
         }
     }
-    if !matched {
-        out.push(me);
-    }
-    true
-}
-
-fn count(r: &Route) -> usize {
-    1 + r.routes.iter().map(count).sum::<usize>()
+    let mut all = Vec::new();
+    preorder(root, &mut all);
+    let mut hits = Vec::new();
+    root.matching(labels, &mut hits);
+    hits.iter()
+        .filter_map(|h| all.iter().position(|r| std::ptr::eq(*r, *h)))
+        .collect()
 }
 
 impl Dispatcher {
@@ -202,9 +184,7 @@ impl Dispatcher {
             {
                 continue;
             }
-            let mut ids = Vec::new();
-            route_ids(&self.config.route, &alert.labels, &mut 0, &mut ids);
-            for id in ids {
+            for id in route_ids(&self.config.route, &alert.labels) {
                 let r = &self.routes[id];
                 let group_labels: BTreeMap<String, String> = match &r.group_by {
                     GroupBy::All => alert.labels.clone(),
@@ -377,9 +357,8 @@ impl Dispatcher {
     /// The receivers an alert with these labels goes to, in route order
     /// (the alerts API's `receivers`).
     pub fn receivers_for(&self, labels: &BTreeMap<String, String>) -> Vec<String> {
-        let mut ids = Vec::new();
-        route_ids(&self.config.route, labels, &mut 0, &mut ids);
-        ids.into_iter()
+        route_ids(&self.config.route, labels)
+            .into_iter()
             .map(|i| self.routes[i].receiver.clone())
             .collect()
     }

@@ -11,6 +11,9 @@ use serde_saphyr::Spanned;
 use super::email::EmailConfig;
 use crate::rules::file::Problem;
 
+/// Slack's Web API endpoint used with app (bot) tokens.
+const SLACK_APP_URL: &str = "https://slack.com/api/chat.postMessage";
+
 /// Receiver types we deliver to.
 pub const SUPPORTED: &[&str] = &["email", "pagerduty", "slack", "webhook"];
 
@@ -325,6 +328,7 @@ pub(crate) struct Global {
     pub smtp_smarthost: Option<String>,
     pub slack_api_url: Option<String>,
     pub slack_api_url_file: Option<String>,
+    pub slack_app_token: bool,
     pub pagerduty_url: String,
     pub smtp_require_tls_set: bool,
 }
@@ -464,7 +468,23 @@ impl Global {
         // Settings of receiver types we refuse anyway (WeChat, OpsGenie, ...)
         // need no note: a receiver using them is an error.
         let _ = &g.wechat_api_corp_id;
+        let app_token = g
+            .slack_app_token
+            .as_ref()
+            .or(g.slack_app_token_file.as_ref());
+        let app_url = val(&g.slack_app_url).unwrap_or_else(|| SLACK_APP_URL.into());
+        if let Some(t) = app_token
+            && (g.slack_api_url_file.is_some()
+                || g.slack_api_url.as_ref().is_some_and(|u| u.value != app_url))
+        {
+            r.at(
+                t,
+                "global.slack_app_token",
+                "at most one of slack_app_token/slack_app_token_file & slack_api_url/slack_api_url_file must be configured",
+            );
+        }
         Global {
+            slack_app_token: app_token.is_some(),
             smtp_from: val(&g.smtp_from),
             smtp_smarthost: val(&g.smtp_smarthost),
             slack_api_url: val(&g.slack_api_url),
@@ -592,11 +612,23 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
     for (i, s) in raw.slack_configs.iter().enumerate() {
         let f = format!("{field}.slack_configs[{i}]");
         let v = &s.value;
-        if v.app_token.is_some() || v.app_token_file.is_some() {
+        let inline_url = v.api_url.is_some() || v.api_url_file.is_some();
+        if v.app_token.is_some() || v.app_token_file.is_some() || (g.slack_app_token && !inline_url)
+        {
             r.at(
                 s,
                 &f,
-                "Slack app tokens are not supported; use an incoming-webhook api_url",
+                "Slack app tokens (chat.postMessage) are not supported; use an incoming-webhook api_url",
+            );
+            continue;
+        }
+        if v.update_message == Some(true)
+            && v.api_url.as_ref().is_none_or(|u| u.value != SLACK_APP_URL)
+        {
+            r.at(
+                s,
+                &format!("{f}.update_message"),
+                format!("update_message can only be used with bot tokens. api_url must be set to {SLACK_APP_URL}"),
             );
             continue;
         }
