@@ -279,7 +279,6 @@ receivers:
         "{:?}",
         c.notes
     );
-    assert!(c.notes.iter().any(|n| n.field == "templates[0]"));
 
     // The same file with conf.good.yml's other receivers: refused only for those.
     let more = format!(
@@ -659,10 +658,84 @@ fn secrets_in_files_are_read_at_delivery() {
     );
     assert_eq!(r.webhooks[0].target(), "http://override.example.org/hook");
     assert_eq!(r.pagerduty[0].key(), "abc123");
-    // The `text` template is accepted and said to be not rendered.
+    // The `text` template is kept for rendering.
+    assert_eq!(r.slack[0].text.as_deref(), Some("test"));
+}
+
+/// Notification templates (Alertmanager's documentation forms): `define`s
+/// from template files next to the config, Slack `title`/`text`, e-mail
+/// `Subject`/`html`/`text`; a bad or undefined template is refused at load
+/// with its position.
+#[test]
+fn notification_templates_are_loaded_and_rendered() {
+    use alerting::route::dispatch::{Alert, Notification};
+    use alerting::route::{load_config, payload};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("templates")).unwrap();
+    std::fs::write(
+        dir.path().join("templates/slack.tmpl"),
+        "{{ define \"slack.myorg.text\" }}{{ range .Alerts }}*{{ .Labels.alertname }}* {{ .Annotations.summary }}\n{{ end }}{{ end }}",
+    )
+    .unwrap();
+    let cfg = dir.path().join("am.yml");
+    std::fs::write(
+        &cfg,
+        "templates: ['templates/*.tmpl']\nroute:\n  receiver: team\nreceivers:\n  - name: team\n    slack_configs:\n      - api_url: http://127.0.0.1:9/hook\n        title: '[{{ .Status | toUpper }}{{ if eq .Status \"firing\" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }}'\n        text: '{{ template \"slack.myorg.text\" . }}'\n    email_configs:\n      - to: a@example.org\n        from: b@example.org\n        smarthost: '127.0.0.1:25'\n        headers: {Subject: '{{ .CommonLabels.alertname }} ({{ .Status }})'}\n        html: '<b>{{ .CommonLabels.alertname }}</b>'\n",
+    )
+    .unwrap();
+    let c = load_config(&cfg).unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    let alert = |name: &str| Alert {
+        labels: labels(&[("alertname", "Down"), ("instance", name)]),
+        annotations: labels(&[("summary", &format!("{name} is down"))]),
+        starts_at: t0,
+        ends_at: t0 + Duration::hours(1),
+        generator_url: String::new(),
+    };
+    let n = Notification {
+        receiver: "team".into(),
+        group_key: "{}:{}".into(),
+        group_labels: BTreeMap::new(),
+        alerts: vec![alert("a"), alert("b")],
+        now: t0,
+    };
+    let slack = &c.receivers["team"].slack[0];
+    let v = payload::slack_templated(&n, slack, "");
+    assert_eq!(v["text"], "[FIRING:2] Down");
+    assert_eq!(
+        v["blocks"][1]["text"]["text"],
+        "*Down* a is down\n*Down* b is down\n"
+    );
+    let mail = &c.receivers["team"].email[0];
+    assert_eq!(
+        payload::render(&mail.templates, mail.subject.as_deref(), &n, "").as_deref(),
+        Some("Down (firing)")
+    );
+    assert_eq!(
+        payload::render(&mail.templates, mail.html.as_deref(), &n, "").as_deref(),
+        Some("<b>Down</b>")
+    );
+
+    // An undefined template is refused at load, where it is written.
+    std::fs::write(
+        &cfg,
+        "route:\n  receiver: team\nreceivers:\n  - name: team\n    slack_configs:\n      - api_url: http://127.0.0.1:9/hook\n        text: '{{ template \"slack.nope\" . }}'\n",
+    )
+    .unwrap();
+    let e = load_config(&cfg).unwrap_err().to_string();
     assert!(
-        c.notes
-            .iter()
-            .any(|n| n.message.contains("text (templates are not rendered)"))
+        e.contains(":7:15: receivers[0].slack_configs[0].text: no such template \"slack.nope\""),
+        "{e}"
+    );
+    // A syntax error is refused by the config parser itself.
+    let ps = problems(
+        "route:\n  receiver: team\nreceivers:\n  - name: team\n    slack_configs:\n      - api_url: http://127.0.0.1:9/hook\n        title: '{{ if .Status }}x'\n",
+    );
+    assert!(
+        ps.iter()
+            .any(|p| p
+                .contains("am.yml:7:16: receivers[0].slack_configs[0].title: missing {{ end }}")),
+        "{ps:?}"
     );
 }

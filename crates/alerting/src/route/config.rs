@@ -132,6 +132,8 @@ pub struct Config {
     pub template_files: Vec<std::path::PathBuf>,
     /// Settings accepted but not applied, with their positions.
     pub notes: Vec<Problem>,
+    /// Notification template fields (position and field; the source as message).
+    pub templated: Vec<Problem>,
 }
 
 struct Ctx<'a> {
@@ -378,6 +380,7 @@ pub fn parse_config(text: &str, file: &str) -> Result<Config, RuleFileError> {
         file,
         problems: Vec::new(),
         notes: Vec::new(),
+        templated: Vec::new(),
     };
     let global = Global::build(raw.global.as_ref(), &mut r);
     let resolve_timeout = raw
@@ -540,14 +543,6 @@ pub fn parse_config(text: &str, file: &str) -> Result<Config, RuleFileError> {
         });
     }
 
-    for (i, t) in raw.templates.iter().enumerate() {
-        ctx.r.note(
-            t,
-            &format!("templates[{i}]"),
-            "notification templates are not rendered yet; receivers use firedrill's default layout",
-        );
-    }
-
     if ctx.r.problems.is_empty() {
         Ok(Config {
             route,
@@ -562,6 +557,7 @@ pub fn parse_config(text: &str, file: &str) -> Result<Config, RuleFileError> {
                 .collect(),
             template_files: Vec::new(),
             notes: ctx.r.notes,
+            templated: ctx.r.templated,
         })
     } else {
         Err(finish(ctx.r.problems))

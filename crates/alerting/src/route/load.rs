@@ -6,7 +6,32 @@
 use std::path::{Path, PathBuf};
 
 use super::config::{Config, parse_config};
+use super::dispatch::{Alert, Notification};
 use crate::rules::file::{Problem, RuleFileError};
+use crate::rules::template::Templates;
+
+/// A firing notification with one alert, to try templates on.
+fn sample_notification() -> Notification {
+    let now = chrono::Utc::now();
+    let labels: std::collections::BTreeMap<String, String> =
+        [("alertname", "Sample"), ("severity", "page")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    Notification {
+        receiver: "sample".into(),
+        group_key: "{}:{}".into(),
+        group_labels: labels.clone(),
+        alerts: vec![Alert {
+            labels,
+            annotations: Default::default(),
+            starts_at: now,
+            ends_at: now + chrono::Duration::hours(1),
+            generator_url: String::new(),
+        }],
+        now,
+    }
+}
 
 /// Shell-style match of one file name against a pattern with `*` and `?`.
 fn wildcard(pattern: &[char], name: &[char]) -> bool {
@@ -66,6 +91,7 @@ pub fn load_config(path: &Path) -> Result<Config, RuleFileError> {
     let mut config = parse_config(&text, &file)?;
     let base = path.parent().unwrap_or(Path::new("."));
     let mut problems = Vec::new();
+    let mut templates = Templates::default();
     for (i, (pattern, line, column)) in config.templates.iter().enumerate() {
         let files = resolve_pattern(pattern, base);
         let at = |message: String| Problem {
@@ -82,9 +108,32 @@ pub fn load_config(path: &Path) -> Result<Config, RuleFileError> {
         }
         for f in files {
             match std::fs::read_to_string(&f) {
-                Ok(_) => config.template_files.push(f),
+                Ok(text) => match templates.add_file(&text) {
+                    Ok(()) => config.template_files.push(f),
+                    Err(e) => problems.push(at(format!("{}: {e}", f.display()))),
+                },
                 Err(e) => problems.push(at(format!("{}: cannot read: {e}", f.display()))),
             }
+        }
+    }
+    // Each template field, rendered once with sample data: an undefined
+    // template or function is found now, not at the first notification.
+    let sample = sample_notification();
+    for t in &config.templated {
+        if let Err(e) = templates.render(&t.message, &super::payload::template_data(&sample, "")) {
+            problems.push(Problem {
+                message: e,
+                ..t.clone()
+            });
+        }
+    }
+    let templates = std::sync::Arc::new(templates);
+    for r in config.receivers.values_mut() {
+        for s in &mut r.slack {
+            s.templates = templates.clone();
+        }
+        for e in &mut r.email {
+            e.templates = templates.clone();
         }
     }
     if problems.is_empty() {

@@ -211,7 +211,13 @@ pub struct Slack {
     /// `api_url_file` (or `global.slack_api_url_file`): read at each delivery.
     pub api_url_file: Option<String>,
     pub channel: Option<String>,
+    pub username: Option<String>,
+    /// Notification templates for the message title and text (our layout when unset).
+    pub title: Option<String>,
+    pub text: Option<String>,
     pub send_resolved: bool,
+    /// The config's template files (`define`s), set when they are loaded.
+    pub templates: std::sync::Arc<crate::rules::template::Templates>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -268,6 +274,8 @@ pub(crate) struct Report<'a> {
     pub file: &'a str,
     pub problems: Vec<Problem>,
     pub notes: Vec<Problem>,
+    /// Template fields: where each is, with its source as the message.
+    pub templated: Vec<Problem>,
 }
 
 impl Report<'_> {
@@ -496,6 +504,18 @@ impl Global {
     }
 }
 
+/// A notification template field: its syntax is checked here, names and
+/// data when the template files are loaded ([`super::load::load_config`]).
+fn template_field(r: &mut Report, s: &S, field: &str) -> Option<String> {
+    let s = s.as_ref()?;
+    if let Err(e) = crate::rules::template::check_syntax(&s.value) {
+        r.at(s, field, e);
+    }
+    r.templated
+        .push(Problem::at(r.file, s, field, s.value.clone()));
+    Some(s.value.clone())
+}
+
 fn ignored(r: &mut Report, pos: &Spanned<impl Sized>, field: &str, present: &[(&str, bool)]) {
     let names: Vec<&str> = present
         .iter()
@@ -667,9 +687,6 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
             &f,
             &[
                 ("http_config", v.http_config.is_some()),
-                ("username", v.username.is_some()),
-                ("title (templates are not rendered)", v.title.is_some()),
-                ("text (templates are not rendered)", v.text.is_some()),
                 ("color", v.color.is_some()),
                 ("title_link", v.title_link.is_some()),
                 ("pretext", v.pretext.is_some()),
@@ -695,6 +712,10 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
             api_url,
             api_url_file,
             channel: v.channel.as_ref().map(|c| c.value.clone()),
+            username: v.username.as_ref().map(|c| c.value.clone()),
+            title: template_field(r, &v.title, &format!("{f}.title")),
+            text: template_field(r, &v.text, &format!("{f}.text")),
+            templates: Default::default(),
             send_resolved: v.send_resolved.unwrap_or(false),
         });
     }
@@ -802,16 +823,34 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
                 }
             },
         };
-        if !v.headers.is_empty() {
-            r.note(e, &format!("{f}.headers"), "accepted, not applied");
+        let mut subject = None;
+        for (k, h) in &v.headers {
+            if k.eq_ignore_ascii_case("subject") {
+                if let Err(err) = crate::rules::template::check_syntax(h) {
+                    r.at(e, &format!("{f}.headers.{k}"), err);
+                }
+                r.templated.push(Problem::at(
+                    r.file,
+                    e,
+                    &format!("{f}.headers.{k}"),
+                    h.clone(),
+                ));
+                subject = Some(h.clone());
+            } else {
+                r.note(
+                    e,
+                    &format!("{f}.headers.{k}"),
+                    "accepted, not applied (only Subject)",
+                );
+            }
         }
+        let html = template_field(r, &v.html, &format!("{f}.html"));
+        let text = template_field(r, &v.text, &format!("{f}.text"));
         ignored(
             r,
             e,
             &f,
             &[
-                ("html (templates are not rendered)", v.html.is_some()),
-                ("text (templates are not rendered)", v.text.is_some()),
                 ("hello", v.hello.is_some()),
                 ("auth_username", v.auth_username.is_some()),
                 ("auth_password", v.auth_password.is_some()),
@@ -832,6 +871,10 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
             from,
             smarthost,
             send_resolved: v.send_resolved.unwrap_or(false),
+            subject,
+            html,
+            text,
+            templates: Default::default(),
         });
     }
     out

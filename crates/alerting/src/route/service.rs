@@ -125,7 +125,7 @@ impl Router {
                     &n.receiver,
                     "slack",
                     &s.target(),
-                    payload::slack(n, s.channel.as_deref()),
+                    payload::slack_templated(n, s, &self.external_url),
                 );
                 sent += 1;
             }

@@ -342,6 +342,7 @@ mod tests {
             file: "t.yml",
             problems: Vec::new(),
             notes: Vec::new(),
+            templated: Vec::new(),
         };
         let ti = build(&raw, &mut r, "time_intervals[0]");
         if r.problems.is_empty() {

@@ -310,7 +310,7 @@ fn printf(fmt: &str, args: &[Val]) -> Result<String, String> {
 }
 
 /// A parsed template: text and actions, with control structures.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Node {
     Text(String),
     Action(String),
@@ -322,7 +322,7 @@ enum Node {
 
 /// Named templates (`{{ define "name" }}`), from template files and the
 /// template itself.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Templates {
     defs: BTreeMap<String, Vec<Node>>,
 }
@@ -858,6 +858,11 @@ pub fn expand(template: &str, d: &Data) -> Result<String, String> {
     }
     .run(&nodes, &dot, &mut out)?;
     Ok(out)
+}
+
+/// Checks a template's syntax only (names and data are not known yet).
+pub fn check_syntax(template: &str) -> Result<(), String> {
+    parse(template, &mut BTreeMap::new()).map(|_| ())
 }
 
 /// Checks a template with sample data (for `rules check`).
