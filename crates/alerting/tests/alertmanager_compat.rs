@@ -122,6 +122,11 @@ fn bad_configs_are_refused_naming_the_problem() {
             "unsupported scheme \"ftp\" for URL",
         ),
         ("route:\n  receiver: w\nreceivers:\n  - name: w\n    webhook_configs:\n      - send_resolved: true\n".into(), "one of url or url_file must be configured"),
+        // TestSecretTemplURL: a templated URL is checked for its syntax only.
+        (
+            "route:\n  receiver: w\nreceivers:\n  - name: w\n    webhook_configs:\n      - url: 'http://example.com/{{ .Invalid'\n".into(),
+            "invalid template syntax",
+        ),
         // HostPort: a smarthost needs a port.
         (
             "route:\n  receiver: m\nreceivers:\n  - name: m\n    email_configs:\n      - to: a@example.org\n        from: b@example.org\n        smarthost: localhost\n".into(),
@@ -656,7 +661,17 @@ fn secrets_in_files_are_read_at_delivery() {
             "http://mysecret.example.com/"
         ]
     );
-    assert_eq!(r.webhooks[0].target(), "http://override.example.org/hook");
+    let n = alerting::route::dispatch::Notification {
+        receiver: "slack".into(),
+        group_key: String::new(),
+        group_labels: labels(&[("team", "db")]),
+        alerts: Vec::new(),
+        now: Utc::now(),
+    };
+    assert_eq!(
+        r.webhooks[0].target(&n, ""),
+        "http://override.example.org/hook"
+    );
     assert_eq!(r.pagerduty[0].key(), "abc123");
     // The `text` template is kept for rendering.
     assert_eq!(r.slack[0].text.as_deref(), Some("test"));
@@ -738,4 +753,22 @@ fn notification_templates_are_loaded_and_rendered() {
                 .contains("am.yml:7:16: receivers[0].slack_configs[0].title: missing {{ end }}")),
         "{ps:?}"
     );
+}
+
+/// TestSecretTemplURL: templated webhook URLs are not validated as URLs and
+/// are rendered for each notification.
+#[test]
+fn templated_webhook_urls_are_rendered() {
+    let yaml = "route:\n  receiver: w\nreceivers:\n  - name: w\n    webhook_configs:\n      - url: 'http://127.0.0.1:9/{{ .GroupLabels.team }}'\n      - url: 'not-a-url-{{ .GroupLabels.team }}'\n";
+    let c = parse_config(yaml, "am.yml").unwrap();
+    let n = alerting::route::dispatch::Notification {
+        receiver: "w".into(),
+        group_key: String::new(),
+        group_labels: labels(&[("team", "db")]),
+        alerts: Vec::new(),
+        now: Utc::now(),
+    };
+    let w = &c.receivers["w"].webhooks;
+    assert_eq!(w[0].target(&n, ""), "http://127.0.0.1:9/db");
+    assert_eq!(w[1].target(&n, ""), "not-a-url-db");
 }

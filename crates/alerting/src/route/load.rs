@@ -135,6 +135,9 @@ pub fn load_config(path: &Path) -> Result<Config, RuleFileError> {
         for e in &mut r.email {
             e.templates = templates.clone();
         }
+        for w in &mut r.webhooks {
+            w.templates = templates.clone();
+        }
     }
     if problems.is_empty() {
         Ok(config)

@@ -198,7 +198,10 @@ pub(crate) struct RawEmail {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Webhook {
+    /// The URL; a notification template when it holds `{{`.
     pub url: String,
+    /// The config's template files (`define`s), set when they are loaded.
+    pub templates: std::sync::Arc<crate::rules::template::Templates>,
     /// `url_file`: read at each delivery, as Alertmanager does.
     pub url_file: Option<String>,
     pub send_resolved: bool,
@@ -251,9 +254,14 @@ fn from_file(inline: &str, file: &Option<String>) -> String {
 }
 
 impl Webhook {
-    /// Where this delivery goes.
-    pub fn target(&self) -> String {
-        from_file(&self.url, &self.url_file)
+    /// Where this delivery goes (a templated URL rendered for `n`).
+    pub fn target(&self, n: &super::dispatch::Notification, external_url: &str) -> String {
+        let url = from_file(&self.url, &self.url_file);
+        if url.contains("{{") {
+            return super::payload::render(&self.templates, Some(&url), n, external_url)
+                .unwrap_or(url);
+        }
+        url
     }
 }
 
@@ -594,6 +602,7 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
             }
             (None, Some(file)) => {
                 out.webhooks.push(Webhook {
+                    templates: Default::default(),
                     url: String::new(),
                     url_file: Some(file.value.clone()),
                     send_resolved: v.send_resolved.unwrap_or(true),
@@ -604,11 +613,20 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
             (Some(u), None) => u,
         };
         if url.value.contains("{{") {
-            r.at(
+            // Alertmanager does not validate a templated URL, only its syntax.
+            if let Err(e) = crate::rules::template::check_syntax(&url.value) {
+                r.at(
+                    url,
+                    &format!("{f}.url"),
+                    format!("invalid template syntax: {e}"),
+                );
+            }
+            r.templated.push(Problem::at(
+                r.file,
                 url,
                 &format!("{f}.url"),
-                "templated webhook URLs are not supported",
-            );
+                url.value.clone(),
+            ));
         } else if let Err(e) = check_url(&url.value) {
             r.at(url, &format!("{f}.url"), e);
         }
@@ -623,6 +641,7 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
             ],
         );
         out.webhooks.push(Webhook {
+            templates: Default::default(),
             url: url.value.clone(),
             url_file: None,
             send_resolved: v.send_resolved.unwrap_or(true),

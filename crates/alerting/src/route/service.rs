@@ -113,7 +113,7 @@ impl Router {
                 self.sender.send(
                     &n.receiver,
                     "webhook",
-                    &w.target(),
+                    &w.target(n, &self.external_url),
                     payload::webhook(n, &self.external_url, w.max_alerts),
                 );
                 sent += 1;
