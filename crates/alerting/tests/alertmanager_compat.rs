@@ -772,3 +772,112 @@ fn templated_webhook_urls_are_rendered() {
     assert_eq!(w[0].target(&n, ""), "http://127.0.0.1:9/db");
     assert_eq!(w[1].target(&n, ""), "not-a-url-db");
 }
+
+/// dispatch/route_test.go TestRouteMatchers: the same tree written with
+/// `matchers` (braces, unquoted lists); keys list matchers sorted by name.
+#[test]
+fn route_tree_with_matchers_syntax() {
+    let yaml = r#"
+route:
+  receiver: 'notify-def'
+  routes:
+  - matchers: ['{owner="team-A"}', '{level!="critical"}']
+    receiver: 'notify-A'
+    routes:
+    - matchers: ['{env="testing"}', '{baz!~".*quux"}']
+      receiver: 'notify-testing'
+      group_by: [...]
+    - matchers: ['{env="production"}']
+      receiver: 'notify-productionA'
+      group_wait: 1m
+      continue: true
+    - matchers: [ env=~"produ.*", job=~".*"]
+      receiver: 'notify-productionB'
+      group_by: ['job']
+  - matchers: [owner=~"team-(B|C)"]
+    group_by: ['foo', 'bar']
+    receiver: 'notify-BC'
+  - matchers: [group_by="role"]
+    group_by: ['role']
+    routes:
+    - matchers: ['{env="testing"}']
+      receiver: 'notify-testing'
+      routes:
+      - matchers: [wait="long"]
+        group_wait: 2m
+receivers:
+  - name: notify-def
+  - name: notify-A
+  - name: notify-testing
+  - name: notify-productionA
+  - name: notify-productionB
+  - name: notify-BC
+"#;
+    let c = parse_config(yaml, "m.yml").unwrap();
+    let cases: &[(&[(&str, &str)], &[(&str, &str)])] = &[
+        (
+            &[("owner", "team-A")],
+            &[("notify-A", r#"{}/{level!="critical",owner="team-A"}"#)],
+        ),
+        (
+            &[("owner", "team-C")],
+            &[("notify-BC", r#"{}/{owner=~"team-(B|C)"}"#)],
+        ),
+        (
+            &[("owner", "team-A"), ("env", "testing")],
+            &[(
+                "notify-testing",
+                r#"{}/{level!="critical",owner="team-A"}/{baz!~".*quux",env="testing"}"#,
+            )],
+        ),
+        (
+            &[("owner", "team-A"), ("env", "production")],
+            &[
+                (
+                    "notify-productionA",
+                    r#"{}/{level!="critical",owner="team-A"}/{env="production"}"#,
+                ),
+                (
+                    "notify-productionB",
+                    r#"{}/{level!="critical",owner="team-A"}/{env=~"produ.*",job=~".*"}"#,
+                ),
+            ],
+        ),
+        (
+            &[("env", "testing"), ("group_by", "role"), ("wait", "long")],
+            &[(
+                "notify-testing",
+                r#"{}/{group_by="role"}/{env="testing"}/{wait="long"}"#,
+            )],
+        ),
+        // level=critical fails team-A's `level!="critical"`: the root takes it.
+        (
+            &[("owner", "team-A"), ("level", "critical")],
+            &[("notify-def", "{}")],
+        ),
+    ];
+    for (input, want) in cases {
+        let mut got = Vec::new();
+        c.route.matching(&labels(input), &mut got);
+        let got: Vec<(&str, &str)> = got
+            .iter()
+            .map(|r| (r.receiver.as_str(), r.key.as_str()))
+            .collect();
+        assert_eq!(&got, want, "{input:?}");
+    }
+}
+
+/// dispatch/route_test.go TestInheritParentGroupByAll.
+#[test]
+fn group_by_all_is_inherited_until_overridden() {
+    let yaml = "route:\n  receiver: r\n  routes:\n  - match: {env: parent}\n    group_by: ['...']\n    routes:\n    - match: {env: child1}\n    - match: {env: child2}\n      group_by: ['foo']\nreceivers:\n  - name: r\n";
+    use alerting::route::config::GroupBy;
+    let c = parse_config(yaml, "g.yml").unwrap();
+    let parent = &c.route.routes[0];
+    assert_eq!(parent.group_by, GroupBy::All);
+    assert_eq!(parent.routes[0].group_by, GroupBy::All);
+    assert_eq!(
+        parent.routes[1].group_by,
+        GroupBy::Labels(vec!["foo".into()])
+    );
+}
