@@ -814,7 +814,8 @@ receivers:
   - name: notify-BC
 "#;
     let c = parse_config(yaml, "m.yml").unwrap();
-    let cases: &[(&[(&str, &str)], &[(&str, &str)])] = &[
+    type Pairs<'a> = &'a [(&'a str, &'a str)];
+    let cases: &[(Pairs, Pairs)] = &[
         (
             &[("owner", "team-A")],
             &[("notify-A", r#"{}/{level!="critical",owner="team-A"}"#)],
