@@ -113,6 +113,32 @@ receivers:
   - name: critical
 "#;
 
+/// dispatch/route_test.go TestRouteMatchers (adapted).
+const BRACED: &str = r#"
+route:
+  receiver: 'notify-def'
+  routes:
+  - matchers: ['{owner="team-A"}', '{level!="critical"}']
+    receiver: 'notify-A'
+    routes:
+    - matchers: ['{env="testing"}', '{baz!~".*quux"}']
+      receiver: 'notify-testing'
+    - matchers: ['{env="production"}']
+      receiver: 'notify-productionA'
+      continue: true
+    - matchers: [ env=~"produ.*", job=~".*"]
+      receiver: 'notify-productionB'
+  - matchers: [owner=~"team-(B|C)"]
+    receiver: 'notify-BC'
+receivers:
+  - name: notify-def
+  - name: notify-A
+  - name: notify-testing
+  - name: notify-productionA
+  - name: notify-productionB
+  - name: notify-BC
+"#;
+
 #[test]
 fn routes_test_gives_amtools_receivers() {
     let Some(amtool) = amtool() else { return };
@@ -148,6 +174,17 @@ fn routes_test_gives_amtools_receivers() {
                 &["service=foo3"],
             ],
         ),
+        (
+            BRACED,
+            &[
+                &["owner=team-A"],
+                &["owner=team-A", "level=critical"],
+                &["owner=team-A", "env=testing"],
+                &["owner=team-A", "env=testing", "baz=xquux"],
+                &["owner=team-A", "env=production"],
+                &["owner=team-B"],
+            ],
+        ),
     ];
     let mut compared = 0;
     for (i, (yaml, label_sets)) in cases.iter().enumerate() {
@@ -168,7 +205,7 @@ fn routes_test_gives_amtools_receivers() {
             compared += 1;
         }
     }
-    assert_eq!(compared, 20);
+    assert_eq!(compared, 26);
 }
 
 fn check(amtool: &Path, dir: &Path, name: &str, yaml: &str) -> (bool, bool, String) {
