@@ -10,6 +10,28 @@ use super::dispatch::{Alert, Notification};
 use crate::rules::file::{Problem, RuleFileError};
 use crate::rules::template::Templates;
 
+/// Our own definitions for the template names Alertmanager's bundled
+/// templates provide and configs often call (`{{ template "slack.default.title" . }}`).
+const DEFAULTS: &str = r#"
+{{ define "__subject" }}[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .GroupLabels.SortedPairs.Values | join " " }}{{ end }}
+{{ define "__text_alert_list" }}{{ range . }}Labels:
+{{ range .Labels.SortedPairs }} - {{ .Name }} = {{ .Value }}
+{{ end }}Annotations:
+{{ range .Annotations.SortedPairs }} - {{ .Name }} = {{ .Value }}
+{{ end }}Source: {{ .GeneratorURL }}
+{{ end }}{{ end }}
+{{ define "__description" }}{{ end }}
+{{ define "slack.default.title" }}{{ template "__subject" . }}{{ end }}
+{{ define "slack.default.username" }}firedrill{{ end }}
+{{ define "slack.default.fallback" }}{{ template "slack.default.title" . }}{{ end }}
+{{ define "slack.default.pretext" }}{{ end }}
+{{ define "slack.default.titlelink" }}{{ .ExternalURL }}{{ end }}
+{{ define "slack.default.text" }}{{ range .Alerts }}{{ .Annotations.summary }}
+{{ end }}{{ end }}
+{{ define "email.default.subject" }}{{ template "__subject" . }}{{ end }}
+{{ define "email.default.html" }}<h3>{{ template "__subject" . }}</h3><ul>{{ range .Alerts }}<li>{{ .Status }}: {{ range .Labels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}</li>{{ end }}</ul>{{ end }}
+"#;
+
 /// A firing notification with one alert, to try templates on.
 fn sample_notification() -> Notification {
     let now = chrono::Utc::now();
@@ -92,6 +114,9 @@ pub fn load_config(path: &Path) -> Result<Config, RuleFileError> {
     let base = path.parent().unwrap_or(Path::new("."));
     let mut problems = Vec::new();
     let mut templates = Templates::default();
+    templates
+        .add_file(DEFAULTS)
+        .expect("the built-in templates parse");
     for (i, (pattern, line, column)) in config.templates.iter().enumerate() {
         let files = resolve_pattern(pattern, base);
         let at = |message: String| Problem {
@@ -173,5 +198,17 @@ mod tests {
                 .iter()
                 .any(|n| n.message.contains("matches no file"))
         );
+    }
+
+    #[test]
+    fn default_template_names_are_defined() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("am.yml");
+        std::fs::write(&cfg, "route:\n  receiver: r\nreceivers:\n  - name: r\n    slack_configs:\n      - api_url: http://127.0.0.1:9/x\n        title: '{{ template \"slack.default.title\" . }}'\n        text: '{{ template \"slack.default.text\" . }}'\n").unwrap();
+        let c = load_config(&cfg).unwrap();
+        let s = &c.receivers["r"].slack[0];
+        let n = sample_notification();
+        let v = super::super::payload::slack_templated(&n, s, "");
+        assert_eq!(v["text"], "[FIRING:1] Sample page");
     }
 }

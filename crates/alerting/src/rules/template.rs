@@ -100,6 +100,14 @@ impl Val {
                 Ok(Val::List(m.values().cloned().collect()))
             }
             (Val::Map(m), _) => Ok(m.get(name).cloned().unwrap_or(Val::Nil)),
+            (Val::List(l), "Names" | "Values") => {
+                // `.SortedPairs.Values`: the values (or names) of label pairs.
+                let key = if name == "Names" { "Name" } else { "Value" };
+                l.iter()
+                    .map(|p| p.field(key))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Val::List)
+            }
             (Val::List(l), "Firing" | "Resolved") => {
                 let want = if name == "Firing" {
                     "firing"
