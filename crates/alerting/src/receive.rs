@@ -31,7 +31,12 @@ struct Postable {
 }
 
 /// Checks and converts posted alerts; the error says which and why.
-fn convert(list: Vec<Postable>, now: DateTime<Utc>) -> Result<Vec<OutgoingAlert>, String> {
+/// Alerts without an end time end `resolve_timeout` after they were received.
+fn convert(
+    list: Vec<Postable>,
+    now: DateTime<Utc>,
+    resolve_timeout: chrono::Duration,
+) -> Result<Vec<OutgoingAlert>, String> {
     let mut out = Vec::with_capacity(list.len());
     for (i, a) in list.into_iter().enumerate() {
         if a.labels.is_empty() {
@@ -47,7 +52,7 @@ fn convert(list: Vec<Postable>, now: DateTime<Utc>) -> Result<Vec<OutgoingAlert>
             }
         }
         let starts_at = a.starts_at.unwrap_or(now);
-        let ends_at = a.ends_at.unwrap_or(now + chrono::Duration::minutes(5));
+        let ends_at = a.ends_at.unwrap_or(now + resolve_timeout);
         if ends_at < starts_at {
             return Err(format!("alert {i}: end time must not be before start time"));
         }
@@ -62,13 +67,24 @@ fn convert(list: Vec<Postable>, now: DateTime<Utc>) -> Result<Vec<OutgoingAlert>
     Ok(out)
 }
 
-/// The route, handing accepted alerts to `sink`.
+/// The route, handing accepted alerts to `sink` (Alertmanager's default
+/// `resolve_timeout`, 5m).
 pub fn router(sink: Arc<dyn AlertSink>) -> axum::Router {
+    router_with_timeout(sink, std::time::Duration::from_secs(300))
+}
+
+/// The route with the config's `global.resolve_timeout`.
+pub fn router_with_timeout(
+    sink: Arc<dyn AlertSink>,
+    resolve_timeout: std::time::Duration,
+) -> axum::Router {
+    let timeout =
+        chrono::Duration::from_std(resolve_timeout).unwrap_or(chrono::Duration::minutes(5));
     axum::Router::new()
         .route(
             "/api/v2/alerts",
             post(
-                |State(sink): State<Arc<dyn AlertSink>>, body: axum::body::Bytes| async move {
+                move |State(sink): State<Arc<dyn AlertSink>>, body: axum::body::Bytes| async move {
                     let list: Vec<Postable> =
                         match serde_json::from_slice(&body) {
                             Ok(l) => l,
@@ -80,7 +96,7 @@ pub fn router(sink: Arc<dyn AlertSink>) -> axum::Router {
                             )
                                 .into_response(),
                         };
-                    match convert(list, Utc::now()) {
+                    match convert(list, Utc::now(), timeout) {
                         Ok(alerts) => {
                             sink.send(alerts);
                             StatusCode::OK.into_response()

@@ -156,6 +156,9 @@ pub enum Command {
     /// SLOs: compile specs to rules, and see their status in the running lab.
     #[command(subcommand)]
     Slo(SloCmd),
+    /// Alertmanager config files: check them, test where labels are routed (offline, like amtool).
+    #[command(subcommand)]
+    Alertmanager(AlertmanagerCmd),
     /// Silence alerts: add, list, expire (Alertmanager API v2 on the control plane).
     #[command(subcommand)]
     Silence(SilenceCmd),
@@ -310,6 +313,39 @@ pub enum SilenceCmd {
     /// Expire a silence now.
     #[command(after_help = "Example:\n  firedrill silence expire 18b3c0f5d2a1e7f00001")]
     Expire { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertmanagerCmd {
+    /// Check Alertmanager config files (every mistake with file:line:column), like `amtool check-config`.
+    #[command(after_help = "Example:\n  firedrill alertmanager check alertmanager.yml")]
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Routing tree commands.
+    #[command(subcommand)]
+    Routes(RoutesCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoutesCmd {
+    /// The receivers an alert with these labels goes to, in order, like `amtool config routes test`.
+    #[command(
+        after_help = "Example:\n  firedrill alertmanager routes test alertmanager.yml service=database severity=critical\n  firedrill alertmanager routes test alertmanager.yml --verify-receivers team-DB-pager service=database"
+    )]
+    Test {
+        /// The Alertmanager config file.
+        file: PathBuf,
+        /// Labels as name=value.
+        labels: Vec<String>,
+        /// Fail unless the receivers are exactly these (comma-separated, in order).
+        #[arg(long)]
+        verify_receivers: Option<String>,
+        /// Also print the matching part of the routing tree.
+        #[arg(long)]
+        tree: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

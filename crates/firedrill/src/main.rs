@@ -70,6 +70,7 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Rules(c) => cmd::slo::rules(cli, c).await,
         Command::Slo(c) => cmd::slo::run(cli, c).await,
         Command::Alerts => cmd::slo::alerts(cli).await,
+        Command::Alertmanager(c) => cmd::alertmanager::run(cli, c).await,
         Command::Silence(c) => cmd::silence::run(cli, c).await,
         Command::Oncall(c) => cmd::oncall::run(cli, c).await,
         Command::Pager { person, duration } => {

@@ -51,9 +51,11 @@ pub struct AlertingSetup {
 pub fn load_alerting(file: Option<&Path>, forward: Option<String>) -> Result<AlertingSetup> {
     let config = match file {
         Some(f) => {
-            let text =
-                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-            alerting::route::parse_config(&text, &f.display().to_string())?
+            let config = alerting::route::load_config(f)?;
+            for note in &config.notes {
+                tracing::warn!("{note}");
+            }
+            config
         }
         None => alerting::route::parse_config(
             alerting::route::service::DEFAULT_CONFIG,

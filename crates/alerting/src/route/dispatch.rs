@@ -92,6 +92,8 @@ struct RouteInfo {
     group_wait: CDuration,
     group_interval: CDuration,
     repeat_interval: CDuration,
+    mute: Vec<String>,
+    active: Vec<String>,
 }
 
 struct Group {
@@ -108,78 +110,51 @@ pub struct Dispatcher {
     config: Config,
     routes: Vec<RouteInfo>,
     alerts: HashMap<u64, Alert>,
-    groups: BTreeMap<String, Group>,
+    /// Per route (pre-order index) and group key, as Alertmanager keeps
+    /// groups per route: sibling routes with equal matchers (and so equal
+    /// keys) still have groups of their own.
+    groups: BTreeMap<(usize, String), Group>,
 }
 
-fn flatten(r: &Route, path: &str, out: &mut Vec<RouteInfo>) {
-    let me = format!(
-        "{{{}}}",
-        r.matchers
-            .iter()
-            .map(|m| m.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
-    // Alertmanager's route keys: `{}` for the root, `{}/{severity="page"}` below.
-    let here = if path.is_empty() {
-        me
-    } else {
-        format!("{path}/{me}")
-    };
+fn flatten(r: &Route, out: &mut Vec<RouteInfo>) {
     let d = |x: std::time::Duration| CDuration::from_std(x).unwrap_or(CDuration::seconds(30));
     out.push(RouteInfo {
-        path: here.clone(),
+        path: r.key.clone(),
         receiver: r.receiver.clone(),
         group_by: r.group_by.clone(),
         group_wait: d(r.group_wait),
         group_interval: d(r.group_interval),
         repeat_interval: d(r.repeat_interval),
+        mute: r.mute_time_intervals.clone(),
+        active: r.active_time_intervals.clone(),
     });
     for c in &r.routes {
-        flatten(c, &here, out);
+        flatten(c, out);
     }
 }
 
-/// Indices (pre-order, as [`flatten`]) of the routes an alert goes to.
-fn route_ids(
-    r: &Route,
-    labels: &BTreeMap<String, String>,
-    next: &mut usize,
-    out: &mut Vec<usize>,
-) -> bool {
-    let me = *next;
-    *next += 1;
-    let subtree = count(r) - 1;
-    if !r.matchers.iter().all(|m| m.matches(labels)) {
-        *next = me + 1 + subtree;
-        return false;
-    }
-    let mut matched = false;
-    let mut stop = false;
-    for c in &r.routes {
-        if stop {
-            *next += count(c);
-            continue;
-        }
-        if route_ids(c, labels, next, out) {
-            matched = true;
-            stop = !c.cont;
+/// Indices (pre-order, as [`flatten`]) of the routes an alert goes to,
+/// in order ([`Route::matching`] decides).
+fn route_ids(root: &Route, labels: &BTreeMap<String, String>) -> Vec<usize> {
+    fn preorder<'a>(r: &'a Route, out: &mut Vec<&'a Route>) {
+        out.push(r);
+        for c in &r.routes {
+            preorder(c, out);
         }
     }
-    if !matched {
-        out.push(me);
-    }
-    true
-}
-
-fn count(r: &Route) -> usize {
-    1 + r.routes.iter().map(count).sum::<usize>()
+    let mut all = Vec::new();
+    preorder(root, &mut all);
+    let mut hits = Vec::new();
+    root.matching(labels, &mut hits);
+    hits.iter()
+        .filter_map(|h| all.iter().position(|r| std::ptr::eq(*r, *h)))
+        .collect()
 }
 
 impl Dispatcher {
     pub fn new(config: Config) -> Self {
         let mut routes = Vec::new();
-        flatten(&config.route, "", &mut routes);
+        flatten(&config.route, &mut routes);
         Dispatcher {
             config,
             routes,
@@ -209,9 +184,7 @@ impl Dispatcher {
             {
                 continue;
             }
-            let mut ids = Vec::new();
-            route_ids(&self.config.route, &alert.labels, &mut 0, &mut ids);
-            for id in ids {
+            for id in route_ids(&self.config.route, &alert.labels) {
                 let r = &self.routes[id];
                 let group_labels: BTreeMap<String, String> = match &r.group_by {
                     GroupBy::All => alert.labels.clone(),
@@ -229,7 +202,7 @@ impl Dispatcher {
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
-                let g = self.groups.entry(key).or_insert_with(|| Group {
+                let g = self.groups.entry((id, key)).or_insert_with(|| Group {
                     route: id,
                     labels: group_labels,
                     alerts: BTreeSet::new(),
@@ -262,7 +235,7 @@ impl Dispatcher {
     /// Notifications due at `now`.
     pub fn tick(&mut self, now: DateTime<Utc>, silences: &Silences) -> Vec<Notification> {
         let mut out = Vec::new();
-        let keys: Vec<String> = self.groups.keys().cloned().collect();
+        let keys: Vec<(usize, String)> = self.groups.keys().cloned().collect();
         for key in keys {
             let Some(g) = self.groups.get(&key) else {
                 continue;
@@ -296,6 +269,14 @@ impl Dispatcher {
                 .filter(|(_, a)| a.resolved(now))
                 .map(|(f, _)| *f)
                 .collect();
+            if self.muted(r, now) {
+                // Muted by a time interval: nothing is sent and nothing
+                // counts as sent, so the group notifies once unmuted.
+                let interval = r.group_interval;
+                let g = self.groups.get_mut(&key).expect("group exists");
+                g.next_flush = now + interval;
+                continue;
+            }
             let changed = firing != g.last_firing;
             let repeat =
                 !firing.is_empty() && g.last_sent.is_some_and(|t| now - t >= r.repeat_interval);
@@ -315,7 +296,7 @@ impl Dispatcher {
                 );
                 out.push(Notification {
                     receiver: r.receiver.clone(),
-                    group_key: key.clone(),
+                    group_key: key.1.clone(),
                     group_labels: g.labels.clone(),
                     alerts,
                     now,
@@ -359,6 +340,27 @@ impl Dispatcher {
 
     pub fn is_inhibited(&self, a: &Alert, now: DateTime<Utc>) -> bool {
         self.inhibited(a, now)
+    }
+
+    /// Whether a route's time intervals mute it at `now`: inside one of its
+    /// `mute_time_intervals`, or outside all of its `active_time_intervals`.
+    fn muted(&self, r: &RouteInfo, now: DateTime<Utc>) -> bool {
+        let within = |name: &String| {
+            self.config
+                .time_intervals
+                .get(name)
+                .is_some_and(|t| t.contains(now))
+        };
+        r.mute.iter().any(within) || (!r.active.is_empty() && !r.active.iter().any(within))
+    }
+
+    /// The receivers an alert with these labels goes to, in route order
+    /// (the alerts API's `receivers`).
+    pub fn receivers_for(&self, labels: &BTreeMap<String, String>) -> Vec<String> {
+        route_ids(&self.config.route, labels)
+            .into_iter()
+            .map(|i| self.routes[i].receiver.clone())
+            .collect()
     }
 }
 

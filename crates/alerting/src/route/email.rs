@@ -2,21 +2,26 @@
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde::Deserialize;
+use std::sync::Arc;
 
 use super::dispatch::Notification;
 use super::integration::{Delivery, Integration};
 use super::payload::title;
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmailConfig {
     pub to: String,
     pub from: String,
     /// `host:port` of the SMTP server (unencrypted; a lab's relay on loopback).
     pub smarthost: String,
-    #[serde(default)]
     pub send_resolved: bool,
+    /// Notification templates: the `Subject` header, the HTML and text bodies
+    /// (our title and plain-text layout when unset).
+    pub subject: Option<String>,
+    pub html: Option<String>,
+    pub text: Option<String>,
+    /// The config's template files (`define`s), set when they are loaded.
+    pub templates: Arc<crate::rules::template::Templates>,
 }
 
 pub struct Email(pub EmailConfig);
@@ -62,28 +67,45 @@ impl Integration for Email {
     }
 
     fn notify(&self, n: &Notification) -> Delivery {
-        send_mail(
-            &self.0.smarthost,
-            &self.0.from,
-            &self.0.to,
-            title(n),
-            body(n),
-        )
+        let c = &self.0;
+        let r = |src: &Option<String>| super::payload::render(&c.templates, src.as_deref(), n, "");
+        let subject = r(&c.subject).unwrap_or_else(|| title(n));
+        let text = r(&c.text);
+        let html = r(&c.html);
+        let plain = text.clone().or_else(|| html.is_none().then(|| body(n)));
+        send_message(&c.smarthost, &c.from, &c.to, subject, plain, html)
     }
 }
 
 /// One plain-text message over SMTP (unencrypted: a relay on loopback).
 pub fn send_mail(smarthost: &str, from: &str, to: &str, subject: String, text: String) -> Delivery {
+    send_message(smarthost, from, to, subject, Some(text), None)
+}
+
+/// A message with a text body, an HTML body, or both (as alternatives).
+pub fn send_message(
+    smarthost: &str,
+    from: &str,
+    to: &str,
+    subject: String,
+    text: Option<String>,
+    html: Option<String>,
+) -> Delivery {
+    use lettre::message::{MultiPart, SinglePart};
     let (smarthost, from, to) = (smarthost.to_string(), from.to_string(), to.to_string());
     Box::pin(async move {
         let from_box: Mailbox = from.parse().map_err(|e| format!("from {from:?}: {e}"))?;
         let to_box: Mailbox = to.parse().map_err(|e| format!("to {to:?}: {e}"))?;
-        let msg = Message::builder()
+        let builder = Message::builder()
             .from(from_box)
             .to(to_box)
-            .subject(subject)
-            .body(text)
-            .map_err(|e| e.to_string())?;
+            .subject(subject);
+        let msg = match (text, html) {
+            (Some(t), Some(h)) => builder.multipart(MultiPart::alternative_plain_html(t, h)),
+            (None, Some(h)) => builder.singlepart(SinglePart::html(h)),
+            (t, None) => builder.body(t.unwrap_or_default()),
+        }
+        .map_err(|e| e.to_string())?;
         let (host, port) = smarthost
             .rsplit_once(':')
             .ok_or_else(|| format!("smarthost {smarthost:?} is not host:port"))?;

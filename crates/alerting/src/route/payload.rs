@@ -3,7 +3,10 @@
 
 use serde_json::{Value, json};
 
+use std::collections::BTreeMap;
+
 use super::dispatch::{Alert, Notification, fingerprint, key_hash};
+use crate::rules::template::{Templates, Val};
 
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
@@ -137,6 +140,88 @@ pub fn pagerduty(
         });
         v["client"] = json!("firedrill");
         v["client_url"] = json!(external_url);
+    }
+    v
+}
+
+/// Alertmanager's notification template data (`template.Data`): `.Receiver`,
+/// `.Status`, `.Alerts` (each with `.Status`, `.Labels`, `.Annotations`,
+/// `.StartsAt`, `.EndsAt`, `.GeneratorURL`, `.Fingerprint`), `.GroupLabels`,
+/// `.CommonLabels`, `.CommonAnnotations`, `.ExternalURL`.
+pub fn template_data(n: &Notification, external_url: &str) -> Val {
+    let s = |x: &str| Val::Str(x.to_string());
+    let alerts = n
+        .alerts
+        .iter()
+        .map(|a| {
+            let j = alert_json(a, n);
+            let txt = |k: &str| s(j[k].as_str().unwrap_or(""));
+            Val::Map(BTreeMap::from([
+                ("Status".to_string(), txt("status")),
+                ("Labels".to_string(), Val::labels(&a.labels)),
+                ("Annotations".to_string(), Val::labels(&a.annotations)),
+                ("StartsAt".to_string(), txt("startsAt")),
+                ("EndsAt".to_string(), txt("endsAt")),
+                ("GeneratorURL".to_string(), s(&a.generator_url)),
+                ("Fingerprint".to_string(), txt("fingerprint")),
+            ]))
+        })
+        .collect();
+    Val::Map(BTreeMap::from([
+        ("Receiver".to_string(), s(&n.receiver)),
+        ("Status".to_string(), s(n.status())),
+        ("Alerts".to_string(), Val::List(alerts)),
+        ("GroupLabels".to_string(), Val::labels(&n.group_labels)),
+        ("CommonLabels".to_string(), Val::labels(&n.common_labels())),
+        (
+            "CommonAnnotations".to_string(),
+            Val::labels(&n.common_annotations()),
+        ),
+        ("ExternalURL".to_string(), s(external_url)),
+        ("GroupKey".to_string(), s(&n.group_key)),
+    ]))
+}
+
+/// Renders a notification template, or `None` with a warning when it fails
+/// (the caller then uses its default layout).
+pub fn render(
+    templates: &Templates,
+    src: Option<&str>,
+    n: &Notification,
+    external_url: &str,
+) -> Option<String> {
+    let src = src?;
+    match templates.render(src, &template_data(n, external_url)) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(receiver = %n.receiver, error = %e, "notification template failed; default layout used");
+            None
+        }
+    }
+}
+
+/// A Slack message with the config's `title` and `text` templates, if any.
+pub fn slack_templated(
+    n: &Notification,
+    cfg: &super::receivers::Slack,
+    external_url: &str,
+) -> Value {
+    let templates: &Templates = &cfg.templates;
+    let mut v = slack(n, cfg.channel.as_deref());
+    let title = render(templates, cfg.title.as_deref(), n, external_url);
+    let text = render(templates, cfg.text.as_deref(), n, external_url);
+    if title.is_some() || text.is_some() {
+        let title = title.unwrap_or_else(|| super::payload::title(n));
+        let mut blocks =
+            vec![json!({"type": "header", "text": {"type": "plain_text", "text": title}})];
+        if let Some(t) = text.as_ref().filter(|t| !t.trim().is_empty()) {
+            blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": t}}));
+        }
+        v["text"] = json!(title);
+        v["blocks"] = json!(blocks);
+    }
+    if let Some(u) = &cfg.username {
+        v["username"] = json!(u);
     }
     v
 }

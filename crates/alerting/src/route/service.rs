@@ -113,7 +113,7 @@ impl Router {
                 self.sender.send(
                     &n.receiver,
                     "webhook",
-                    &w.url,
+                    &w.target(n, &self.external_url),
                     payload::webhook(n, &self.external_url, w.max_alerts),
                 );
                 sent += 1;
@@ -124,8 +124,8 @@ impl Router {
                 self.sender.send(
                     &n.receiver,
                     "slack",
-                    &s.api_url,
-                    payload::slack(n, s.channel.as_deref()),
+                    &s.target(),
+                    payload::slack_templated(n, s, &self.external_url),
                 );
                 sent += 1;
             }
@@ -136,12 +136,7 @@ impl Router {
                     &n.receiver,
                     "pagerduty",
                     &p.url,
-                    payload::pagerduty(
-                        n,
-                        &p.routing_key,
-                        p.severity.as_deref(),
-                        &self.external_url,
-                    ),
+                    payload::pagerduty(n, &p.key(), p.severity.as_deref(), &self.external_url),
                 );
                 sent += 1;
             }
@@ -229,6 +224,11 @@ impl Router {
                     .map(|s| s.id)
                     .collect();
                 let inhibited = d.is_inhibited(&a, now);
+                let receivers: Vec<Value> = d
+                    .receivers_for(&a.labels)
+                    .into_iter()
+                    .map(|name| json!({"name": name}))
+                    .collect();
                 let state = if a.resolved(now) {
                     "unprocessed"
                 } else if !silenced.is_empty() || inhibited {
@@ -243,7 +243,7 @@ impl Router {
                     "endsAt": a.ends_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                     "generatorURL": a.generator_url,
                     "fingerprint": format!("{fp:016x}"),
-                    "receivers": [],
+                    "receivers": receivers,
                     "status": {"state": state, "silencedBy": silenced, "inhibitedBy": []},
                 })
             })
@@ -280,7 +280,16 @@ impl Router {
             )
                 .into_response()
         }
-        let post_alerts = crate::receive::router(self.clone() as Arc<dyn AlertSink>);
+        let resolve_timeout = self
+            .dispatcher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .config()
+            .resolve_timeout;
+        let post_alerts = crate::receive::router_with_timeout(
+            self.clone() as Arc<dyn AlertSink>,
+            resolve_timeout,
+        );
         axum::Router::new()
             .route(
                 "/api/v2/alerts",

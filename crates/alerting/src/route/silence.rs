@@ -83,7 +83,7 @@ impl Silence {
 pub fn api_matchers(list: &[String]) -> Result<Vec<ApiMatcher>, String> {
     list.iter()
         .map(|s| {
-            let m = Matcher::parse(s)?;
+            let m = Matcher::parse(s).map_err(|e| format!("{s:?} is not a matcher: {e}"))?;
             Ok(ApiMatcher {
                 name: m.name.clone(),
                 value: m.value.clone(),

@@ -1,4 +1,5 @@
 //! One module per command (or family of commands).
+pub mod alertmanager;
 pub mod chaos;
 pub mod events;
 pub mod fault;
