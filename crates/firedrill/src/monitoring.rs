@@ -180,28 +180,7 @@ impl Monitoring {
 
     /// The Prometheus HTTP API over the store.
     pub fn router(&self) -> Router {
-        let db = self.tsdb.clone();
-        let tsdb_status: telemetry::api::StatusFn = Arc::new(move || {
-            let s = db.stats();
-            serde_json::json!({
-                "headStats": {
-                    "numSeries": s.series,
-                    "chunkCount": s.chunks,
-                    "minTime": s.min_t.unwrap_or(0),
-                    "maxTime": s.max_t.unwrap_or(0),
-                },
-                "seriesCountByMetricName": [],
-                "labelValueCountByLabelName": [],
-                "memoryInBytesByLabelName": [],
-                "seriesCountByLabelValuePair": [],
-                "firedrill": {
-                    "samples": s.samples,
-                    "chunkBytes": s.chunk_bytes,
-                    "bytesPerSample": s.bytes_per_sample,
-                    "memoryBytes": db.memory_bytes(),
-                },
-            })
-        });
+        let tsdb_status = telemetry::tsdb::status::status_fn(self.tsdb.clone());
         let statuses = self.scraper.statuses_fn();
         let metadata = self.scraper.metadata_fn();
         PromApi {

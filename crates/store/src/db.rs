@@ -34,6 +34,14 @@ impl Db {
 
     /// Connects and applies the migrations.
     pub async fn open(url: &str) -> Result<Db, StoreError> {
+        let db = Self::connect(url).await?;
+        crate::migrate::apply(&db).await?;
+        Ok(db)
+    }
+
+    /// Connects without touching the schema (administration of other
+    /// databases on the same server).
+    pub async fn connect(url: &str) -> Result<Db, StoreError> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -65,9 +73,7 @@ impl Db {
             .connect_with(opts)
             .await
             .map_err(|e| StoreError::Connect(url_without_password(url), e.to_string()))?;
-        let db = Db { pool, backend };
-        crate::migrate::apply(&db).await?;
-        Ok(db)
+        Ok(Db { pool, backend })
     }
 
     pub async fn close(&self) {
@@ -84,7 +90,9 @@ pub async fn fresh_postgres(base: &str, name: &str) -> Result<String, StoreError
             "{name:?} is not a plain database name"
         )));
     }
-    let admin = Db::open(base).await?;
+    // The base database is only a way in: its schema is not ours to change
+    // (tests running at once would race to migrate it).
+    let admin = Db::connect(base).await?;
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
         .execute(&admin.pool)
         .await?;
@@ -103,7 +111,7 @@ pub async fn fresh_postgres(base: &str, name: &str) -> Result<String, StoreError
 
 /// Drops database `name` next to `base` (best effort).
 pub async fn drop_postgres(base: &str, name: &str) {
-    if let Ok(admin) = Db::open(base).await {
+    if let Ok(admin) = Db::connect(base).await {
         let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             .execute(&admin.pool)
             .await;

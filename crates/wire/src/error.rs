@@ -24,6 +24,8 @@ pub enum ErrorType {
     Execution,
     /// A query ran out of time (503, as Prometheus answers).
     Timeout,
+    /// The client went away before the answer (499, as Prometheus answers).
+    Canceled,
     /// A dependency (database, instance) is not available (503).
     Unavailable,
     /// A bug (500).
@@ -40,6 +42,9 @@ impl ErrorType {
             ErrorType::Conflict => StatusCode::CONFLICT,
             ErrorType::Execution => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorType::Timeout | ErrorType::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorType::Canceled => {
+                StatusCode::from_u16(499).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
+            }
             ErrorType::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -51,6 +56,7 @@ impl ErrorType {
             403 => ErrorType::Forbidden,
             404 => ErrorType::NotFound,
             409 => ErrorType::Conflict,
+            499 => ErrorType::Canceled,
             422 => ErrorType::Execution,
             503 => ErrorType::Unavailable,
             400..=499 => ErrorType::BadData,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
@@ -67,31 +67,23 @@ pub struct PromApi {
     pub version: String,
 }
 
-struct ApiError(StatusCode, Value);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, axum::Json(self.1)).into_response()
-    }
-}
+use wire::{ApiError, ErrorType};
 
 fn bad_data(msg: impl Into<String>) -> ApiError {
-    ApiError(
-        StatusCode::BAD_REQUEST,
-        format::error("bad_data", &msg.into()),
-    )
+    ApiError::bad_data(msg)
 }
 
+/// Prometheus's error types and statuses: 400, 503 for a timeout, 499 when
+/// the client closed the connection, 422 for execution errors.
 fn query_error(e: QueryError) -> ApiError {
-    let status = match e.error_type() {
-        "bad_data" => StatusCode::BAD_REQUEST,
-        "timeout" => StatusCode::SERVICE_UNAVAILABLE,
-        // Prometheus's 499: the client closed the connection.
-        "canceled" => StatusCode::from_u16(499).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-        "execution" => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    let t = match e.error_type() {
+        "bad_data" => ErrorType::BadData,
+        "timeout" => ErrorType::Timeout,
+        "canceled" => ErrorType::Canceled,
+        "execution" => ErrorType::Execution,
+        _ => ErrorType::Internal,
     };
-    ApiError(status, format::error(e.error_type(), &e.to_string()))
+    ApiError::new(t, e.to_string())
 }
 
 fn ok(data: Value) -> Response {
@@ -190,12 +182,7 @@ impl PromApi {
                 Err(query_error(QueryError::Timeout))
             }
             Ok(joined) => joined
-                .map_err(|e| {
-                    ApiError(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        format::error("internal", &e.to_string()),
-                    )
-                })?
+                .map_err(|e| ApiError::internal(e.to_string()))?
                 .map_err(query_error),
         }
     }
@@ -278,12 +265,10 @@ fn matching_series(api: &PromApi, p: &Params) -> Result<Vec<crate::model::Labels
     let end = time_param(p, "end", i64::MAX / 4)?;
     let mut out = Vec::new();
     for sel in selectors(p)? {
-        let found = api.storage.series(&sel, start, end).map_err(|e| {
-            ApiError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format::error("internal", &e.to_string()),
-            )
-        })?;
+        let found = api
+            .storage
+            .series(&sel, start, end)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
         out.extend(found);
     }
     out.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
@@ -393,10 +378,7 @@ async fn buildinfo(State(api): Api) -> Response {
 async fn tsdb_status(State(api): Api) -> Result<Response, ApiError> {
     match &api.tsdb_status {
         Some(f) => Ok(ok(f())),
-        None => Err(ApiError(
-            StatusCode::NOT_FOUND,
-            format::error("not_found", "this server has no store status"),
-        )),
+        None => Err(ApiError::not_found("this server has no store status")),
     }
 }
 

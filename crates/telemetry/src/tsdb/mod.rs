@@ -15,6 +15,7 @@ pub mod import;
 pub mod index;
 pub mod record;
 pub mod snapshot;
+pub mod status;
 pub mod wal;
 
 pub use head::{OpenReport, Tsdb, TsdbOptions, TsdbStats};
