@@ -624,7 +624,7 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
             r.templated.push(Problem::at(
                 r.file,
                 url,
-                &format!("{f}.url"),
+                format!("{f}.url"),
                 url.value.clone(),
             ));
         } else if let Err(e) = check_url(&url.value) {
@@ -851,7 +851,7 @@ pub(crate) fn build(raw: &RawReceiver, g: &Global, r: &mut Report, field: &str) 
                 r.templated.push(Problem::at(
                     r.file,
                     e,
-                    &format!("{f}.headers.{k}"),
+                    format!("{f}.headers.{k}"),
                     h.clone(),
                 ));
                 subject = Some(h.clone());
