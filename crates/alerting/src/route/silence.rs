@@ -94,6 +94,25 @@ pub fn api_matchers(list: &[String]) -> Result<Vec<ApiMatcher>, String> {
         .collect()
 }
 
+/// Why the silences file could not be opened; `up` refuses to start rather
+/// than overwrite a file it cannot read at the next save.
+#[derive(Debug, thiserror::Error)]
+pub enum SilencesError {
+    #[error("{}: could not read the silences: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{}:{}:{}: the silences are not valid JSON ({source}); fix or move the file away (it was left untouched)",
+        path.display(), source.line(), source.column()
+    )]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
 /// All silences, persisted as JSON.
 pub struct Silences {
     path: Option<PathBuf>,
@@ -101,16 +120,30 @@ pub struct Silences {
 }
 
 impl Silences {
-    pub fn open(path: Option<PathBuf>) -> Self {
-        let list = path
-            .as_ref()
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
-        Silences {
+    /// Silences kept in `path` (none yet if it does not exist), or in
+    /// memory only without one. A file that cannot be read or parsed is an
+    /// error, never silently replaced.
+    pub fn open(path: Option<PathBuf>) -> Result<Self, SilencesError> {
+        let list = match &path {
+            None => Vec::new(),
+            Some(p) => match std::fs::read(p) {
+                Ok(b) => serde_json::from_slice(&b).map_err(|source| SilencesError::Json {
+                    path: p.clone(),
+                    source,
+                })?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(source) => {
+                    return Err(SilencesError::Read {
+                        path: p.clone(),
+                        source,
+                    });
+                }
+            },
+        };
+        Ok(Silences {
             path,
             list: Mutex::new(list),
-        }
+        })
     }
 
     fn save(&self, list: &[Silence]) {
