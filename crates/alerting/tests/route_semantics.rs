@@ -323,7 +323,7 @@ fn a_corrupt_silences_file_is_refused_and_left_untouched() {
     };
     assert!(
         e.starts_with(&format!(
-            "{}:2:16: the silences are not valid JSON",
+            "{}:2:16: the silences are not valid JSON (expected value)",
             path.display()
         )),
         "{e}"

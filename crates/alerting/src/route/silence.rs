@@ -98,19 +98,34 @@ pub fn api_matchers(list: &[String]) -> Result<Vec<ApiMatcher>, String> {
 /// than overwrite a file it cannot read at the next save.
 #[derive(Debug, thiserror::Error)]
 pub enum SilencesError {
-    #[error("{}: could not read the silences: {source}", path.display())]
+    #[error("{}: could not read the silences: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error(
-        "{}:{}:{}: the silences are not valid JSON ({source}); fix or move the file away (it was left untouched)",
-        path.display(), source.line(), source.column()
+        "{}:{line}:{column}: the silences are not valid JSON ({problem}); fix or move the file away (it was left untouched)",
+        path.display()
     )]
     Json {
         path: PathBuf,
-        source: serde_json::Error,
+        line: usize,
+        column: usize,
+        problem: String,
     },
+}
+
+impl SilencesError {
+    fn json(path: &std::path::Path, e: serde_json::Error) -> Self {
+        let full = e.to_string();
+        let at = format!(" at line {} column {}", e.line(), e.column());
+        SilencesError::Json {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            problem: full.strip_suffix(&at).unwrap_or(&full).to_string(),
+        }
+    }
 }
 
 /// All silences, persisted as JSON.
@@ -127,15 +142,12 @@ impl Silences {
         let list = match &path {
             None => Vec::new(),
             Some(p) => match std::fs::read(p) {
-                Ok(b) => serde_json::from_slice(&b).map_err(|source| SilencesError::Json {
-                    path: p.clone(),
-                    source,
-                })?,
+                Ok(b) => serde_json::from_slice(&b).map_err(|e| SilencesError::json(p, e))?,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-                Err(source) => {
+                Err(error) => {
                     return Err(SilencesError::Read {
                         path: p.clone(),
-                        source,
+                        error,
                     });
                 }
             },
