@@ -191,5 +191,7 @@ fn hostile_expressions_in_a_rule_file_are_located_errors() {
         e.contains("hostile.yml:7:15: groups[0].rules[1].expr: could not parse expression:"),
         "{e}"
     );
+    assert!(e.contains("nests too deeply"), "{e}");
+    assert!(e.contains("duration out of range"), "{e}");
     assert!(!e.contains("invalid parameter"), "{e}");
 }
