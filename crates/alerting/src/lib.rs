@@ -1,5 +1,6 @@
 //! Alerting: Prometheus rule files and their evaluation, the SLO compiler,
 //! and alert routing (an Alertmanager subset) with receivers.
+pub mod expr;
 pub mod forward;
 pub mod notify;
 pub mod receive;

@@ -97,7 +97,7 @@ async fn email_and_registered_integrations_are_notified() {
     };
     let router = Router::new(
         parse_config(&cfg, "am.yml").unwrap(),
-        Arc::new(Silences::open(None)),
+        Arc::new(Silences::open(None).unwrap()),
         Sender::start(log.clone(), policy),
         "http://127.0.0.1:9700",
     );
@@ -164,5 +164,77 @@ async fn email_and_registered_integrations_are_notified() {
     assert!(
         kinds.contains(&("pager".to_string(), DeliveryState::Sent)),
         "{kinds:?}"
+    );
+}
+
+/// Issue 11: PagerDuty's dedup_key is FNV-1a of the group key, stable across
+/// Rust releases and restarts (the first three are FNV's published 64-bit
+/// FNV-1a test vectors), so a resolve closes the incident its trigger opened.
+#[test]
+fn pagerduty_dedup_key_is_a_stable_hash_of_the_group_key() {
+    use alerting::route::dispatch::key_hash;
+    assert_eq!(key_hash(""), "cbf29ce484222325");
+    assert_eq!(key_hash("a"), "af63dc4c8601ec8c");
+    assert_eq!(key_hash("foobar"), "85944171f73967e8");
+    assert_eq!(
+        key_hash("{}:{alertname=\"CheckoutErrorBudgetBurn\"}"),
+        "b301d97591c1968f"
+    );
+}
+
+/// Issue 11: after a restart, only pending HTTP deliveries are replayed;
+/// those of in-process actions (pager, tickets, e-mail: their target is no
+/// URL) are marked failed with the reason, without an attempt.
+#[tokio::test]
+async fn after_a_restart_only_http_deliveries_are_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = NotificationLog::open(dir.path()).unwrap();
+        for (integration, target) in [
+            ("pager", "on-call"),
+            ("tickets", "ticket queue"),
+            ("email", "oncall@lab.example"),
+            ("webhook", "http://127.0.0.1:9/hook"),
+        ] {
+            log.record("team", integration, target, serde_json::json!({}))
+                .unwrap();
+        }
+    }
+    let log = Arc::new(NotificationLog::open(dir.path()).unwrap());
+    let policy = RetryPolicy {
+        attempts: 1,
+        first_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(10),
+        timeout: Duration::from_secs(1),
+    };
+    let _sender = Sender::start(log.clone(), policy);
+    let by_kind = |k: &str| log.list().into_iter().find(|d| d.integration == k).unwrap();
+    for (kind, target) in [
+        ("pager", "on-call"),
+        ("tickets", "ticket queue"),
+        ("email", "oncall@lab.example"),
+    ] {
+        let d = by_kind(kind);
+        assert_eq!(d.state, DeliveryState::Failed, "{d:?}");
+        assert_eq!(d.attempts, 0, "{d:?}");
+        let why = d.last_error.unwrap_or_default();
+        assert!(
+            why.starts_with(&format!(
+                "not resent after a restart: a {kind} delivery to {target:?} is not an HTTP POST"
+            )),
+            "{why}"
+        );
+    }
+    // Written to the log: a second restart sees them failed, not pending.
+    let again = NotificationLog::open(dir.path()).unwrap();
+    let pending: Vec<String> = again.pending().into_iter().map(|d| d.integration).collect();
+    assert!(pending.iter().all(|k| k == "webhook"), "{pending:?}");
+    let hook = by_kind("webhook");
+    assert!(
+        !hook
+            .last_error
+            .unwrap_or_default()
+            .starts_with("not resent"),
+        "the webhook is replayed"
     );
 }

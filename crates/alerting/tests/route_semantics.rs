@@ -60,7 +60,7 @@ fn firing(labels: &[(&str, &str)]) -> OutgoingAlert {
 fn routes_with_continue_and_inheritance() {
     let c = parse_config(CONFIG, "am.yml").unwrap();
     let mut d = Dispatcher::new(c);
-    let s = Silences::open(None);
+    let s = Silences::open(None).unwrap();
     // severity=page and team=db: pager (continue) and db-team; not default.
     d.receive(
         vec![firing(&[
@@ -110,7 +110,7 @@ fn routes_with_continue_and_inheritance() {
 #[test]
 fn group_wait_interval_repeat_and_resolve() {
     let mut d = Dispatcher::new(parse_config(CONFIG, "am.yml").unwrap());
-    let s = Silences::open(None);
+    let s = Silences::open(None).unwrap();
     d.receive(vec![firing(&[("alertname", "A"), ("i", "1")])], t0());
     let n = d.tick(t0() + Duration::seconds(30), &s);
     assert_eq!(n.len(), 1);
@@ -152,7 +152,7 @@ fn group_wait_interval_repeat_and_resolve() {
 #[test]
 fn silences_mute_until_they_expire() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Silences::open(Some(dir.path().join("silences.json")));
+    let s = Silences::open(Some(dir.path().join("silences.json"))).unwrap();
     let now = Utc::now();
     let id = s
         .upsert(
@@ -180,6 +180,7 @@ fn silences_mute_until_they_expire() {
     // Persisted: a reopen sees it.
     assert_eq!(
         Silences::open(Some(dir.path().join("silences.json")))
+            .unwrap()
             .list()
             .len(),
         1
@@ -208,7 +209,7 @@ fn silences_mute_until_they_expire() {
 #[test]
 fn critical_inhibits_warning_with_equal_labels() {
     let mut d = Dispatcher::new(parse_config(CONFIG, "am.yml").unwrap());
-    let s = Silences::open(None);
+    let s = Silences::open(None).unwrap();
     d.receive(
         vec![
             firing(&[
@@ -252,7 +253,7 @@ fn critical_inhibits_warning_with_equal_labels() {
 #[test]
 fn webhook_payload_is_version_4() {
     let mut d = Dispatcher::new(parse_config(CONFIG, "am.yml").unwrap());
-    let s = Silences::open(None);
+    let s = Silences::open(None).unwrap();
     d.receive(vec![firing(&[("alertname", "A"), ("i", "1")])], t0());
     let n = d.tick(t0() + Duration::seconds(30), &s);
     let p = payload::webhook(&n[0], "http://127.0.0.1:9700", 0);
@@ -306,4 +307,29 @@ fn config_mistakes_are_located() {
         e.contains("am.yml:5:18: route.routes[0].matchers[0]:"),
         "{e}"
     );
+}
+
+/// Issue 11: a corrupt silences file is an error naming the file and the
+/// JSON problem; the file is left as it was (never overwritten by a save).
+#[test]
+fn a_corrupt_silences_file_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("silences.json");
+    let corrupt = "[{\"id\": \"a\",\n  \"matchers\": [}\n";
+    std::fs::write(&path, corrupt).unwrap();
+    let e = match Silences::open(Some(path.clone())) {
+        Ok(_) => panic!("a corrupt file was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        e.starts_with(&format!(
+            "{}:2:16: the silences are not valid JSON (expected value)",
+            path.display()
+        )),
+        "{e}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), corrupt);
+    // A missing file is no silences yet.
+    let fresh = Silences::open(Some(dir.path().join("none.json"))).unwrap();
+    assert!(fresh.list().is_empty());
 }

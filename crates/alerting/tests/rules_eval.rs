@@ -173,3 +173,25 @@ fn rule_file_mistakes_are_located() {
     let unknown = parse_rules("groups:\n  - name: g\n    rulez: []\n", "u.yml").unwrap_err();
     assert!(unknown.to_string().starts_with("u.yml:3:"), "{unknown}");
 }
+
+/// Issue 11: a deep expression (the parser recurses) and a number as a
+/// range (the parser panics on `1e300`) are located errors, not a crash.
+#[test]
+fn hostile_expressions_in_a_rule_file_are_located_errors() {
+    let sum = vec!["x"; 10_000].join(" + ");
+    let text = format!(
+        "groups:\n  - name: g\n    rules:\n      - record: a:sum\n        expr: {sum}\n      - record: b:rate\n        expr: rate(x[1e300])\n"
+    );
+    let e = parse_rules(&text, "hostile.yml").unwrap_err().to_string();
+    assert!(
+        e.contains("hostile.yml:5:15: groups[0].rules[0].expr: could not parse expression:"),
+        "{e}"
+    );
+    assert!(
+        e.contains("hostile.yml:7:15: groups[0].rules[1].expr: could not parse expression:"),
+        "{e}"
+    );
+    assert!(e.contains("nests too deeply"), "{e}");
+    assert!(e.contains("duration out of range"), "{e}");
+    assert!(!e.contains("invalid parameter"), "{e}");
+}

@@ -347,3 +347,22 @@ spec:
         assert!(e.contains(want), "want {want}\ngot {e}");
     }
 }
+
+/// Issue 11: SLI queries go through the guarded parser: a deep expression
+/// and a number as a range are located errors, not a crash.
+#[test]
+fn hostile_sli_queries_are_located_errors() {
+    let sum = vec!["x"; 10_000].join(" + ");
+    let spec = format!(
+        "version: \"prometheus/v1\"\nservice: shop\nslos:\n  - name: a\n    objective: 99\n    sli:\n      events:\n        error_query: sum(rate(x[{{{{.window}}}}])) + {sum}\n        total_query: sum(rate(y[{{{{.window}}}}])) + rate(y[1e300])\n    alerting:\n      page_alert:\n        disable: true\n      ticket_alert:\n        disable: true\n"
+    );
+    let e = parse_spec(&spec, "hostile.yaml").unwrap_err().to_string();
+    assert!(
+        e.contains("hostile.yaml:8:22: slos[0].sli.events.error_query: could not parse the query"),
+        "{e}"
+    );
+    assert!(
+        e.contains("hostile.yaml:9:22: slos[0].sli.events.total_query: could not parse the query"),
+        "{e}"
+    );
+}

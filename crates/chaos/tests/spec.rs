@@ -100,3 +100,55 @@ fn a_missing_file_has_no_fake_position() {
         .to_string();
     assert!(e.starts_with("/nonexistent/x.yaml: cannot read"), "{e}");
 }
+
+/// Issue 11: what the lab would refuse at run time is refused at load,
+/// located: a halt on an SLO the topology does not have (it would never
+/// fire), an instance the service does not have, a scale beyond the
+/// supervisor's 0..=32, and a check interval below 200ms.
+#[test]
+fn what_the_lab_would_refuse_is_refused_at_load() {
+    let text = "\
+title: t
+topology: shop
+hypothesis: h
+steady_state:
+  - {name: up, query: up, min: 1}
+method:
+  - fault: {kind: latency, service: ad, delay: 1s, instances: [5]}
+    for: 10s
+halt:
+  - {name: burn, slo_burn: no-such-slo, max: 10}
+rollbacks:
+  - lab: scale
+    body: {service: ad, instances: 100000}
+  - lab: restart
+    body: {service: nosuch}
+settings:
+  interval: 0s
+";
+    let slos = |t: &str| (t == "shop").then(|| vec!["checkout-availability".to_string()]);
+    let e = chaos::experiment::parse_with(text, "x.yaml", &slos)
+        .unwrap_err()
+        .to_string();
+    for want in [
+        "x.yaml:7:12: method[0].fault.instances: ad has no instance 5",
+        "x.yaml:10:28: halt[0].slo_burn: topology shop has no SLO \"no-such-slo\": it has checkout-availability",
+        "x.yaml:13:11: rollbacks[0].body: scale to 100000 instances: the lab scales a service to 0..=32",
+        "x.yaml:15:11: rollbacks[1].body: topology shop has no service \"nosuch\"",
+        "x.yaml:17:13: settings.interval: halt conditions are checked at most every 200ms",
+    ] {
+        assert!(e.contains(want), "missing {want:?} in\n{e}");
+    }
+    // What the lab accepts still loads.
+    let good = text
+        .replace("instances: [5]", "instances: [0]")
+        .replace("no-such-slo", "checkout-availability")
+        .replace("instances: 100000", "instances: 2")
+        .replace("service: nosuch", "service: ad")
+        .replace("interval: 0s", "interval: 200ms");
+    let x = chaos::experiment::parse_with(&good, "x.yaml", &slos).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(x.interval.as_millis(), 200);
+    // Without SLO names (a topology without bundled SLOs) any name loads.
+    chaos::experiment::parse(&good.replace("checkout-availability", "mine"), "x.yaml")
+        .unwrap_or_else(|e| panic!("{e}"));
+}

@@ -226,20 +226,20 @@ pub struct UpArgs {
     /// First instance port; the entry service's first instance gets it.
     #[arg(long, default_value_t = 9710)]
     pub base_port: u16,
-    /// Journeys per second from the load generator.
-    #[arg(long, default_value_t = 20.0)]
+    /// Journeys per second from the load generator (0 to 100000).
+    #[arg(long, default_value_t = 20.0, value_parser = parse_rps)]
     pub rps: f64,
     /// Traffic follows a daily pattern (quiet nights, busy afternoons).
     #[arg(long)]
     pub daily: bool,
-    /// Length of one "day" for --daily, e.g. 1h to see a cycle in a lesson.
-    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    /// Length of one "day" for --daily, e.g. 1h to see a cycle in a lesson (at least 60s).
+    #[arg(long, default_value = "24h", value_parser = parse_day_length)]
     pub day_length: std::time::Duration,
     /// Scrape interval (at least 1s).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub scrape_interval: std::time::Duration,
-    /// How long metrics are kept.
-    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    /// How long metrics are kept (at least 1m).
+    #[arg(long, default_value = "24h", value_parser = parse_retention)]
     pub retention: std::time::Duration,
     /// Rule evaluation interval (default: the scrape interval).
     #[arg(long, value_parser = parse_duration)]
@@ -427,7 +427,7 @@ pub enum LoadCmd {
         after_help = "Example:\n  firedrill load set --rps 200\n  firedrill load set --daily --day-length 1h"
     )]
     Set {
-        #[arg(long)]
+        #[arg(long, value_parser = parse_rps)]
         rps: Option<f64>,
         /// Turn the daily pattern on.
         #[arg(long, conflicts_with = "flat")]
@@ -435,7 +435,7 @@ pub enum LoadCmd {
         /// Turn the daily pattern off.
         #[arg(long)]
         flat: bool,
-        #[arg(long, value_parser = parse_duration)]
+        #[arg(long, value_parser = parse_day_length)]
         day_length: Option<std::time::Duration>,
     },
 }
@@ -479,6 +479,41 @@ pub struct InstanceArgs {
 /// Duration flags: `250ms`, `1.5s`, `10m`, `1h30m`, `7d` — the grammar of
 /// every file ([`diag::duration`], `docs/formats.md`).
 pub use diag::duration::parse as parse_duration;
+
+/// The load generator's rate: finite, 0 to 100000 (as the load API enforces).
+fn parse_rps(s: &str) -> Result<f64, String> {
+    let rps: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of journeys per second"))?;
+    if !rps.is_finite() || !(0.0..=100_000.0).contains(&rps) {
+        return Err(format!("{s} is out of range: the rate must be 0 to 100000"));
+    }
+    Ok(rps)
+}
+
+/// A duration of at least `min` (shown as `shown` in the message).
+fn duration_at_least(
+    s: &str,
+    min: std::time::Duration,
+    shown: &str,
+) -> Result<std::time::Duration, String> {
+    let d = parse_duration(s).map_err(|e| e.to_string())?;
+    if d < min {
+        return Err(format!("{s} is too short: at least {shown}"));
+    }
+    Ok(d)
+}
+
+/// How long metrics are kept: at least a minute.
+fn parse_retention(s: &str) -> Result<std::time::Duration, String> {
+    duration_at_least(s, std::time::Duration::from_secs(60), "1m")
+}
+
+/// The daily pattern's day: at least 60s (as the load API enforces).
+fn parse_day_length(s: &str) -> Result<std::time::Duration, String> {
+    duration_at_least(s, std::time::Duration::from_secs(60), "60s")
+}
 
 #[cfg(test)]
 mod tests {

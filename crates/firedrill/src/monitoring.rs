@@ -143,7 +143,7 @@ impl Monitoring {
         );
         let silences = Arc::new(alerting::route::Silences::open(Some(
             data_dir.join("silences.json"),
-        )));
+        ))?);
         let router = alerting::route::Router::new(
             alerting_setup.config,
             silences,

@@ -145,6 +145,21 @@ impl NotificationLog {
         self.write(&d)
     }
 
+    /// Gives up a delivery without an attempt (`attempts` is unchanged).
+    pub fn abandon(&self, id: u64, reason: String) -> Result<(), LogError> {
+        let d = {
+            let mut e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(d) = e.get_mut(&id) else {
+                return Ok(());
+            };
+            d.state = DeliveryState::Failed;
+            d.last_error = Some(reason);
+            d.updated = Utc::now();
+            d.clone()
+        };
+        self.write(&d)
+    }
+
     /// Every delivery, newest last.
     pub fn list(&self) -> Vec<Delivery> {
         self.entries

@@ -90,13 +90,26 @@ impl Sender {
         events: Option<Arc<dyn EventSink>>,
     ) -> Sender {
         let (tx, mut rx) = mpsc::unbounded_channel::<Delivery>();
+        let mut abandoned = Vec::new();
         for d in log.pending() {
-            let _ = tx.send(d);
+            match not_resent(&d) {
+                None => {
+                    let _ = tx.send(d);
+                }
+                Some(reason) => {
+                    tracing::warn!(receiver = %d.receiver, integration = %d.integration, %reason, "pending delivery not resent");
+                    let _ = log.abandon(d.id, reason.clone());
+                    abandoned.push((d, reason));
+                }
+            }
         }
         let l = log.clone();
         let p = policy.clone();
         let ev = events.clone();
         tokio::spawn(async move {
+            for (d, reason) in &abandoned {
+                journal_outcome(ev.as_ref(), d, d.attempts, Some(reason)).await;
+            }
             let client = reqwest::Client::builder()
                 .timeout(policy.timeout)
                 .build()
@@ -135,6 +148,26 @@ impl Sender {
             }
         }
     }
+}
+
+/// Why a delivery left pending by a previous run is not resent, if it is
+/// not. Only HTTP POSTs can be replayed from the log; the others (e-mail,
+/// the on-call pager, tickets) ran an action of the process that recorded
+/// them. The on-call engine's pages and tickets are its own durable state,
+/// and an alert still firing is notified again by the router.
+fn not_resent(d: &Delivery) -> Option<String> {
+    let url = d.url.trim_start();
+    let http = ["http://", "https://"].iter().any(|p| {
+        url.get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p))
+    });
+    if http {
+        return None;
+    }
+    Some(format!(
+        "not resent after a restart: a {} delivery to {:?} is not an HTTP POST and cannot be replayed from the log; an alert still firing is notified again",
+        d.integration, d.url
+    ))
 }
 
 /// A delivery that is not an HTTP POST (e-mail, the on-call pager, ...).

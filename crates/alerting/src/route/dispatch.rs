@@ -5,7 +5,6 @@
 //! tests control the clock.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, Duration as CDuration, Utc};
 
@@ -13,16 +12,23 @@ use super::config::{Config, GroupBy, Route};
 use super::silence::Silences;
 use crate::rules::OutgoingAlert;
 
-/// A label set's stable fingerprint (FNV-1a).
-pub fn fingerprint(labels: &BTreeMap<String, String>) -> u64 {
+/// FNV-1a of `bytes`: stable across Rust releases and runs.
+fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (k, v) in labels {
-        for b in k.bytes().chain([0xff]).chain(v.bytes()).chain([0xff]) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+    for b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
+}
+
+/// A label set's stable fingerprint (FNV-1a).
+pub fn fingerprint(labels: &BTreeMap<String, String>) -> u64 {
+    fnv1a(
+        labels
+            .iter()
+            .flat_map(|(k, v)| k.bytes().chain([0xff]).chain(v.bytes()).chain([0xff])),
+    )
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -364,9 +370,8 @@ impl Dispatcher {
     }
 }
 
-/// Hash of a group key, for PagerDuty's dedup_key.
+/// Hash of a group key, for PagerDuty's dedup_key: stable (FNV-1a), so a
+/// resolve sent by another build or after a restart closes the same incident.
 pub fn key_hash(key: &str) -> String {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    key.hash(&mut h);
-    format!("{:016x}", h.finish())
+    format!("{:016x}", fnv1a(key.bytes()))
 }

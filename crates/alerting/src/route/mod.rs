@@ -19,7 +19,7 @@ pub use config::{Config, parse_config};
 pub use dispatch::{Dispatcher, Notification};
 pub use load::load_config;
 pub use service::Router;
-pub use silence::{Silence, Silences};
+pub use silence::{Silence, Silences, SilencesError};
 
 /// The alert router's routes (Alertmanager API v2 and the notification log)
 /// and who may use them. Alerts come from rule evaluation inside the lab or

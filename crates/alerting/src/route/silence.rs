@@ -94,6 +94,40 @@ pub fn api_matchers(list: &[String]) -> Result<Vec<ApiMatcher>, String> {
         .collect()
 }
 
+/// Why the silences file could not be opened; `up` refuses to start rather
+/// than overwrite a file it cannot read at the next save.
+#[derive(Debug, thiserror::Error)]
+pub enum SilencesError {
+    #[error("{}: could not read the silences: {error}", path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(
+        "{}:{line}:{column}: the silences are not valid JSON ({problem}); fix or move the file away (it was left untouched)",
+        path.display()
+    )]
+    Json {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        problem: String,
+    },
+}
+
+impl SilencesError {
+    fn json(path: &std::path::Path, e: serde_json::Error) -> Self {
+        let full = e.to_string();
+        let at = format!(" at line {} column {}", e.line(), e.column());
+        SilencesError::Json {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            problem: full.strip_suffix(&at).unwrap_or(&full).to_string(),
+        }
+    }
+}
+
 /// All silences, persisted as JSON.
 pub struct Silences {
     path: Option<PathBuf>,
@@ -101,16 +135,27 @@ pub struct Silences {
 }
 
 impl Silences {
-    pub fn open(path: Option<PathBuf>) -> Self {
-        let list = path
-            .as_ref()
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
-        Silences {
+    /// Silences kept in `path` (none yet if it does not exist), or in
+    /// memory only without one. A file that cannot be read or parsed is an
+    /// error, never silently replaced.
+    pub fn open(path: Option<PathBuf>) -> Result<Self, SilencesError> {
+        let list = match &path {
+            None => Vec::new(),
+            Some(p) => match std::fs::read(p) {
+                Ok(b) => serde_json::from_slice(&b).map_err(|e| SilencesError::json(p, e))?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(error) => {
+                    return Err(SilencesError::Read {
+                        path: p.clone(),
+                        error,
+                    });
+                }
+            },
+        };
+        Ok(Silences {
             path,
             list: Mutex::new(list),
-        }
+        })
     }
 
     fn save(&self, list: &[Silence]) {

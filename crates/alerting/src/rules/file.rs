@@ -184,7 +184,7 @@ pub fn parse_rules(text: &str, file: &str) -> Result<Vec<RuleGroup>, RuleFileErr
         let mut rules = Vec::new();
         for (ri, r) in g.rules.into_iter().enumerate() {
             let rf = format!("{gf}.rules[{ri}]");
-            if let Err(e) = promql_parser::parser::parse(&r.expr.value) {
+            if let Err(e) = crate::expr::parse(&r.expr.value) {
                 c.at(
                     &r.expr,
                     &format!("{rf}.expr"),

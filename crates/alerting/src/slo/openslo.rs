@@ -124,13 +124,13 @@ fn query(e: &mut Errs, s: &Source, field: &str) -> Option<String> {
             e.at(q, &f, m);
             return None;
         }
-        if let Err(err) = promql_parser::parser::parse(&placeholder::fill(&q.value, "5m")) {
+        if let Err(err) = crate::expr::parse(&placeholder::fill(&q.value, "5m")) {
             e.at(q, &f, format!("could not parse the query: {err}"));
             return None;
         }
         return Some(q.value.clone());
     }
-    match promql_parser::parser::parse(&q.value) {
+    match crate::expr::parse(&q.value) {
         Ok(promql_parser::parser::Expr::VectorSelector(_)) => {
             Some(format!("sum(rate({}[{}]))", q.value, placeholder::WINDOW))
         }

@@ -198,7 +198,7 @@ fn check_query(e: &mut Errs, q: &Spanned<String>, field: &str) {
         return;
     }
     let filled = placeholder::fill(&q.value, "5m");
-    if let Err(err) = promql_parser::parser::parse(&filled) {
+    if let Err(err) = crate::expr::parse(&filled) {
         e.at(q, field, format!("could not parse the query: {err}"));
     }
 }

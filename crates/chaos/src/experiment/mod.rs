@@ -5,4 +5,6 @@ pub mod run;
 pub mod spec;
 
 pub use run::{Report, Verdict, render, run};
-pub use spec::{BUNDLED, Experiment, SpecError, parse, resolve};
+pub use spec::{
+    BUNDLED, Experiment, SloNames, SpecError, parse, parse_with, resolve, resolve_with,
+};

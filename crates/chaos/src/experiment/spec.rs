@@ -68,7 +68,7 @@ struct RawRollback {
     /// A lab operation: `POST /api/lab/<op>` with this body.
     lab: S<String>,
     #[serde(default)]
-    body: serde_json::Value,
+    body: Option<S<serde_json::Value>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -185,7 +185,17 @@ pub const BUNDLED: &[(&str, &str)] = &[
 
 struct Check {
     report: Report,
+    /// The SLOs `slo_burn` may name, when known.
+    slos: Option<(String, Vec<String>)>,
 }
+
+/// The SLO names of a topology (by its name), when the caller knows them:
+/// `slo_burn` is checked against them. The SLO compiler lives in
+/// `alerting`, which chaos does not depend on; the binary passes them in.
+pub type SloNames<'a> = &'a dyn Fn(&str) -> Option<Vec<String>>;
+
+/// The fastest halt-condition check the runner does.
+const MIN_INTERVAL: Duration = Duration::from_millis(200);
 
 impl Check {
     fn at<T>(&mut self, s: &S<T>, field: &str, message: impl Into<String>) {
@@ -208,10 +218,26 @@ impl Check {
                 }
                 q.value.clone()
             }
-            (None, Some(slo)) => format!(
-                "max(slo:current_burn_rate:ratio{{sloth_slo=\"{}\"}})",
-                slo.value.replace('"', "")
-            ),
+            (None, Some(slo)) => {
+                if let Some((topology, known)) = &self.slos
+                    && !known.contains(&slo.value)
+                {
+                    let names = if known.is_empty() {
+                        "it has none".to_string()
+                    } else {
+                        format!("it has {}", known.join(", "))
+                    };
+                    self.at(
+                        slo,
+                        &format!("{field}.slo_burn"),
+                        format!("topology {topology} has no SLO {:?}: {names}", slo.value),
+                    );
+                }
+                format!(
+                    "max(slo:current_burn_rate:ratio{{sloth_slo=\"{}\"}})",
+                    slo.value.replace('"', "")
+                )
+            }
             _ => {
                 self.at(
                     p,
@@ -266,10 +292,18 @@ fn promql_check(q: &str) -> Result<(), String> {
 
 /// Parses and checks an experiment; faults are planned against the
 /// experiment's topology (bundled name or file) so mistakes show now.
+/// `slo_burn` is not checked: see [`parse_with`].
 pub fn parse(text: &str, file: &str) -> Result<Experiment, SpecError> {
+    parse_with(text, file, &|_| None)
+}
+
+/// As [`parse`], checking `slo_burn` against the SLOs `slos` knows for
+/// the experiment's topology.
+pub fn parse_with(text: &str, file: &str, slos: SloNames) -> Result<Experiment, SpecError> {
     let raw: Raw = diag::yaml::from_str(text, file)?;
     let mut c = Check {
         report: Report::new(file),
+        slos: None,
     };
     let topo = match lab::topology::resolve(&raw.topology.value) {
         Ok(t) => Some(t),
@@ -278,6 +312,9 @@ pub fn parse(text: &str, file: &str) -> Result<Experiment, SpecError> {
             None
         }
     };
+    c.slos = topo
+        .as_ref()
+        .and_then(|t| slos(&t.name).map(|names| (t.name.clone(), names)));
     if raw.steady_state.value.is_empty() {
         c.at(
             &raw.steady_state,
@@ -333,9 +370,26 @@ pub fn parse(text: &str, file: &str) -> Result<Experiment, SpecError> {
         fault.duration = Some(format!("{}ms", duration.as_millis()));
         if let Some(t) = &topo
             && valid
-            && let Err(e) = fault.plan(t)
         {
-            c.at(&s.value.fault, &format!("{f}.fault"), e.to_string());
+            match fault.plan(t) {
+                Err(e) => c.at(&s.value.fault, &format!("{f}.fault"), e.to_string()),
+                Ok(plan) => {
+                    if let (Some(list), Some(svc)) = (&fault.instances, t.service(&plan.carrier))
+                        && let Some(ix) = list.iter().find(|ix| **ix >= svc.instances)
+                    {
+                        c.at(
+                            &s.value.fault,
+                            &format!("{f}.fault.instances"),
+                            format!(
+                                "{} has no instance {ix}: it starts with {} instance(s), 0..{}",
+                                svc.name,
+                                svc.instances,
+                                svc.instances.saturating_sub(1)
+                            ),
+                        );
+                    }
+                }
+            }
         }
         method.push(Step {
             name: s
@@ -351,19 +405,36 @@ pub fn parse(text: &str, file: &str) -> Result<Experiment, SpecError> {
     let mut rollbacks = Vec::new();
     for (i, r) in raw.rollbacks.iter().enumerate() {
         let op = r.value.lab.value.trim_start_matches('/').to_string();
-        if !["restart", "scale", "drain", "rollback", "deploy", "config"].contains(&op.as_str()) {
-            c.at(&r.value.lab, &format!("rollbacks[{i}].lab"), format!("{op:?} is not a lab operation (restart, scale, drain, rollback, deploy, config)"));
+        let body = r
+            .value
+            .body
+            .as_ref()
+            .map(|b| b.value.clone())
+            .unwrap_or_default();
+        match rollback_body(&op, &body, topo.as_ref()) {
+            Ok(()) => {}
+            Err(RollbackProblem::Op(m)) => c.at(&r.value.lab, &format!("rollbacks[{i}].lab"), m),
+            Err(RollbackProblem::Body(m)) => match &r.value.body {
+                Some(b) => c.at(b, &format!("rollbacks[{i}].body"), m),
+                None => c.at(r, &format!("rollbacks[{i}].body"), m),
+            },
         }
-        rollbacks.push(Rollback {
-            op,
-            body: r.value.body.clone(),
-        });
+        rollbacks.push(Rollback { op, body });
     }
     let interval = c.dur(
         &raw.settings.interval,
         "settings.interval",
         Duration::from_secs(1),
     );
+    if let Some(v) = &raw.settings.interval
+        && interval < MIN_INTERVAL
+    {
+        c.at(
+            v,
+            "settings.interval",
+            "halt conditions are checked at most every 200ms: give at least 200ms",
+        );
+    }
     let recovery = c.dur(
         &raw.settings.recovery,
         "settings.recovery",
@@ -383,16 +454,77 @@ pub fn parse(text: &str, file: &str) -> Result<Experiment, SpecError> {
         method,
         halt,
         rollbacks,
-        interval: interval.max(Duration::from_millis(200)),
+        interval: interval.max(MIN_INTERVAL),
         recovery,
         warmup,
     })
 }
 
+/// What is wrong with a rollback: its operation or its body.
+enum RollbackProblem {
+    Op(String),
+    Body(String),
+}
+
+/// The most instances the supervisor scales a service to.
+const MAX_SCALE: u32 = 32;
+
+/// Checks a rollback as the lab API will: a known operation, a body of the
+/// shape it takes, a service of the topology, a scale the supervisor allows.
+fn rollback_body(
+    op: &str,
+    body: &serde_json::Value,
+    topo: Option<&lab::topology::Topology>,
+) -> Result<(), RollbackProblem> {
+    fn shape<T: serde::de::DeserializeOwned>(
+        op: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, RollbackProblem> {
+        serde_json::from_value(body.clone())
+            .map_err(|e| RollbackProblem::Body(format!("not a body for POST /api/lab/{op}: {e}")))
+    }
+    let service = match op {
+        "restart" => shape::<wire::lab::Target>(op, body)?.service,
+        "drain" => shape::<wire::lab::Drain>(op, body)?.service,
+        "rollback" => shape::<wire::lab::Rollback>(op, body)?.service,
+        "deploy" => shape::<wire::lab::Deploy>(op, body)?.service,
+        "config" => shape::<wire::lab::ConfigSet>(op, body)?.service,
+        "scale" => {
+            let s = shape::<wire::lab::Scale>(op, body)?;
+            if s.instances > MAX_SCALE {
+                return Err(RollbackProblem::Body(format!(
+                    "scale to {} instances: the lab scales a service to 0..={MAX_SCALE}",
+                    s.instances
+                )));
+            }
+            s.service
+        }
+        _ => {
+            return Err(RollbackProblem::Op(format!(
+                "{op:?} is not a lab operation (restart, scale, drain, rollback, deploy, config)"
+            )));
+        }
+    };
+    if let Some(t) = topo
+        && t.service(&service).is_none()
+    {
+        return Err(RollbackProblem::Body(format!(
+            "topology {} has no service {service:?}",
+            t.name
+        )));
+    }
+    Ok(())
+}
+
 /// A bundled experiment by name, else a file.
 pub fn resolve(name_or_path: &str) -> Result<Experiment, SpecError> {
+    resolve_with(name_or_path, &|_| None)
+}
+
+/// As [`resolve`], checking `slo_burn` against `slos` (see [`parse_with`]).
+pub fn resolve_with(name_or_path: &str, slos: SloNames) -> Result<Experiment, SpecError> {
     if let Some((n, text)) = BUNDLED.iter().find(|(n, _)| *n == name_or_path) {
-        return parse(text, &format!("experiments/{n}.yaml"));
+        return parse_with(text, &format!("experiments/{n}.yaml"), slos);
     }
     let text = std::fs::read_to_string(Path::new(name_or_path)).map_err(|e| {
         Problem::in_file(
@@ -407,5 +539,5 @@ pub fn resolve(name_or_path: &str) -> Result<Experiment, SpecError> {
             ),
         )
     })?;
-    parse(&text, name_or_path)
+    parse_with(&text, name_or_path, slos)
 }

@@ -76,6 +76,14 @@ fn progress_bar() -> indicatif::ProgressBar {
     bar
 }
 
+/// The SLOs `up` loads for a topology (its bundled SLO spec), by name: what
+/// an experiment's `slo_burn` may name. None for a topology without one.
+fn bundled_slo_names(topology: &str) -> Option<Vec<String>> {
+    let spec = alerting::slo::bundled::bundled_spec(topology)?;
+    let slos = alerting::slo::parse_spec(spec, &format!("bundled:{topology}")).ok()?;
+    Some(slos.into_iter().map(|s| s.name).collect())
+}
+
 pub async fn experiment(cli: &Cli, cmd: &ExperimentCmd) -> Result<()> {
     match cmd {
         ExperimentCmd::List => {
@@ -96,7 +104,7 @@ pub async fn experiment(cli: &Cli, cmd: &ExperimentCmd) -> Result<()> {
             print!("{text}");
         }
         ExperimentCmd::Validate { experiment } => {
-            let x = chaos::experiment::resolve(experiment)?;
+            let x = chaos::experiment::resolve_with(experiment, &bundled_slo_names)?;
             let v = serde_json::to_value(&x)?;
             output::emit(cli.output, &v, || {
                 println!(
@@ -110,7 +118,7 @@ pub async fn experiment(cli: &Cli, cmd: &ExperimentCmd) -> Result<()> {
             });
         }
         ExperimentCmd::Run { experiment } => {
-            let x = chaos::experiment::resolve(experiment)?;
+            let x = chaos::experiment::resolve_with(experiment, &bundled_slo_names)?;
             let cp = LabClient::new(cli).control_plane()?;
             let spinner = crate::progress::Spinner::new(&format!("{}: starting", x.title));
             // Ctrl-C, a closed terminal or a kill: roll back before leaving.
