@@ -496,7 +496,7 @@ receivers:
         }],
         t0,
     );
-    let ns = d.tick(t0 + Duration::seconds(30), &Silences::open(None));
+    let ns = d.tick(t0 + Duration::seconds(30), &Silences::open(None).unwrap());
     let mut rx: Vec<&str> = ns.iter().map(|n| n.receiver.as_str()).collect();
     rx.sort();
     assert_eq!(rx, vec!["pager", "slack"]);
@@ -544,7 +544,7 @@ receivers:
         ends_at: t0 + Duration::days(1),
         generator_url: String::new(),
     };
-    let s = Silences::open(None);
+    let s = Silences::open(None).unwrap();
     d.receive(vec![alert("a")], t0);
     assert!(
         d.tick(t0 + Duration::seconds(10), &s).is_empty(),
@@ -583,7 +583,7 @@ fn alerts_api_shows_receivers_and_honours_resolve_timeout() {
         let log = Arc::new(NotificationLog::open(&dir.path().join("log")).unwrap());
         let router = Router::new(
             parse_config(yaml, "am.yml").unwrap(),
-            Arc::new(Silences::open(None)),
+            Arc::new(Silences::open(None).unwrap()),
             Sender::start(log, RetryPolicy::default()),
             "",
         );
