@@ -97,12 +97,40 @@ fn dialect(sql: &str, backend: Backend) -> String {
     sql.replace("{id}", id)
 }
 
+/// Key of the advisory lock that serializes migrations on PostgreSQL.
+const MIGRATION_LOCK: i64 = 0x6669_7265_6472_696c; // "firedril"
+
+/// Applies the migrations not yet applied. On PostgreSQL the whole run
+/// holds an advisory lock on one connection, so two labs starting at once
+/// on one database do not race to create the same tables; SQLite's own
+/// write lock serializes its transactions.
 pub async fn apply(db: &Db) -> Result<(), StoreError> {
+    let mut conn = db.pool.acquire().await?;
+    let locked = db.backend == Backend::Postgres;
+    if locked {
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let result = apply_on(&mut conn, db.backend).await;
+    if locked {
+        // Also released when the connection closes.
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await;
+    }
+    result
+}
+
+async fn apply_on(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), StoreError> {
+    use sqlx::Connection;
     sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)")
-        .execute(&db.pool)
+        .execute(&mut *conn)
         .await?;
     let done: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
-        .fetch_all(&db.pool)
+        .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(|r| r.try_get::<i64, _>(0))
@@ -111,8 +139,8 @@ pub async fn apply(db: &Db) -> Result<(), StoreError> {
         if done.contains(version) {
             continue;
         }
-        let mut tx = db.pool.begin().await?;
-        for stmt in dialect(sql, db.backend)
+        let mut tx = conn.begin().await?;
+        for stmt in dialect(sql, backend)
             .split(';')
             .map(str::trim)
             .filter(|s| !s.is_empty())

@@ -220,3 +220,41 @@ async fn bad_urls_say_what_is_wrong() {
         .to_string();
     assert!(e.contains("cannot connect") && !e.contains("secret"), "{e}");
 }
+
+/// Labs starting at once on one fresh PostgreSQL database: every one opens
+/// it, the migrations run once (an advisory lock serializes them).
+#[tokio::test]
+async fn concurrent_opens_on_postgres_migrate_once() {
+    let Ok(base) = std::env::var("FIREDRILL_TEST_POSTGRES_URL") else {
+        if std::env::var_os("CI").is_some() {
+            panic!("FIREDRILL_TEST_POSTGRES_URL is not set: .ci/run starts PostgreSQL and sets it");
+        }
+        eprintln!("skipping: FIREDRILL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let name = format!(
+        "firedrill_c{}",
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    );
+    let url = store::db::fresh_postgres(&base, &name)
+        .await
+        .expect("connect to PostgreSQL");
+    let opens = (0..6).map(|_| {
+        let url = url.clone();
+        tokio::spawn(async move { Db::open(&url).await })
+    });
+    let dbs: Vec<Db> = futures_util::future::join_all(opens)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task").expect("every concurrent open succeeds"))
+        .collect();
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations")
+        .fetch_one(&dbs[0].pool)
+        .await
+        .unwrap();
+    assert_eq!(applied as usize, store::migrate::MIGRATIONS.len());
+    for db in dbs {
+        db.close().await;
+    }
+    store::db::drop_postgres(&base, &name).await;
+}
