@@ -88,8 +88,21 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Commands that only print end quietly when their reader goes away
+/// (`firedrill events | head`), as other Unix tools do, instead of
+/// panicking on a broken pipe. The lab's servers keep SIGPIPE ignored.
+fn quiet_on_broken_pipe(command: &Command) {
+    if matches!(command, Command::Up(_) | Command::Instance(_)) {
+        return;
+    }
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: set once at start, before any thread exists.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    quiet_on_broken_pipe(&cli.command);
     init_tracing(&cli.command);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
