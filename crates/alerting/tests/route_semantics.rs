@@ -188,6 +188,18 @@ fn silences_mute_until_they_expire() {
     s.expire(&id, now + Duration::seconds(40)).unwrap();
     let n = d.tick(now + Duration::minutes(6), &s);
     assert_eq!(n.len(), 1, "expired silence unmutes");
+    // Expired silences stay listed for Alertmanager's retention (120h),
+    // then are forgotten, on disk too.
+    assert_eq!(s.prune(now + Duration::hours(119)), 0);
+    assert_eq!(s.list().len(), 1);
+    assert_eq!(s.prune(now + Duration::hours(121)), 1);
+    assert!(s.list().is_empty());
+    assert!(
+        Silences::open(Some(dir.path().join("silences.json")))
+            .unwrap()
+            .list()
+            .is_empty()
+    );
     // Bad silences are refused with a reason.
     assert!(
         s.upsert(

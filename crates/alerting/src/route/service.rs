@@ -206,6 +206,7 @@ impl Router {
         loop {
             t.tick().await;
             self.tick();
+            self.silences.prune(Utc::now());
         }
     }
 

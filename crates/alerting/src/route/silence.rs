@@ -128,6 +128,10 @@ impl SilencesError {
     }
 }
 
+/// How long an expired silence is kept (Alertmanager's default data
+/// retention).
+pub const RETENTION: chrono::Duration = chrono::Duration::hours(120);
+
 /// All silences, persisted as JSON.
 pub struct Silences {
     path: Option<PathBuf>,
@@ -158,6 +162,20 @@ impl Silences {
         })
     }
 
+    /// Forgets silences that expired more than [`RETENTION`] ago, as
+    /// Alertmanager does (`--data.retention`, 120h by default). Returns how
+    /// many were dropped.
+    pub fn prune(&self, now: DateTime<Utc>) -> usize {
+        let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
+        let before = list.len();
+        list.retain(|s| now - s.ends_at < RETENTION);
+        let dropped = before - list.len();
+        if dropped > 0 {
+            self.save(&list);
+        }
+        dropped
+    }
+
     fn save(&self, list: &[Silence]) {
         if let Some(p) = &self.path {
             let tmp = p.with_extension("tmp");
@@ -170,7 +188,9 @@ impl Silences {
     }
 
     /// Creates (or, with a known id, updates) a silence; returns its id.
+    /// Silences long expired are forgotten on the way.
     pub fn upsert(&self, mut s: Silence, now: DateTime<Utc>) -> Result<String, String> {
+        self.prune(now);
         if s.matchers.is_empty() {
             return Err("a silence needs at least one matcher".into());
         }
