@@ -196,8 +196,8 @@ async fn after_a_restart_only_http_deliveries_are_replayed() {
             ("email", "oncall@lab.example"),
             ("webhook", "http://127.0.0.1:9/hook"),
         ] {
-            log.record("team", integration, target, serde_json::json!({}))
-                .unwrap();
+            let (_, stored) = log.record("team", integration, target, serde_json::json!({}));
+            stored.wait().await.unwrap();
         }
     }
     let log = Arc::new(NotificationLog::open(dir.path()).unwrap());
@@ -226,6 +226,7 @@ async fn after_a_restart_only_http_deliveries_are_replayed() {
         );
     }
     // Written to the log: a second restart sees them failed, not pending.
+    log.written().wait().await.unwrap();
     let again = NotificationLog::open(dir.path()).unwrap();
     let pending: Vec<String> = again.pending().into_iter().map(|d| d.integration).collect();
     assert!(pending.iter().all(|k| k == "webhook"), "{pending:?}");

@@ -1,12 +1,27 @@
 //! The notification log: every notification is written here before it is
 //! sent, and every attempt's outcome after; a failure stays visible with
 //! its error. An append-only JSON-lines file in the data dir, replayed at start.
+//!
+//! No file I/O on the async runtime's threads: the file belongs to a
+//! dedicated writer thread (`notification-log`) that appends and flushes the
+//! lines in the order they were queued. `record`, `update` and `abandon`
+//! change the in-memory state and queue the line at once (holding only a
+//! short std lock, never across an await) and return a [`Stored`] that
+//! resolves when the line is written and flushed to the OS. Async callers
+//! await it; a sync caller (the router's `deliver`, under the dispatcher
+//! lock) hands it to the sender's task, which awaits it before the first
+//! attempt: a delivery is on file before it is sent. What the log lists
+//! may be ahead of the file by the lines still queued; [`NotificationLog::written`]
+//! waits for them, and dropping the log waits for the writer to drain.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, mpsc};
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -42,12 +57,79 @@ pub enum LogError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("notification log {path}: the writer thread is gone")]
+    WriterGone { path: PathBuf },
+}
+
+/// A line queued for the writer thread; the reply says it is on file.
+struct Job {
+    line: Vec<u8>,
+    done: oneshot::Sender<Result<(), LogError>>,
+}
+
+/// Resolves when a queued line is written and flushed to the OS (or failed).
+#[must_use = "await `wait` to know the line is on file"]
+pub struct Stored {
+    rx: oneshot::Receiver<Result<(), LogError>>,
+    path: PathBuf,
+}
+
+impl Stored {
+    /// Already stored (e.g. a delivery replayed from the file).
+    pub fn done() -> Stored {
+        let (tx, rx) = oneshot::channel();
+        let _ = tx.send(Ok(()));
+        Stored {
+            rx,
+            path: PathBuf::new(),
+        }
+    }
+
+    /// Waits for the writer thread's answer.
+    pub async fn wait(self) -> Result<(), LogError> {
+        self.rx
+            .await
+            .unwrap_or(Err(LogError::WriterGone { path: self.path }))
+    }
 }
 
 pub struct NotificationLog {
     path: PathBuf,
-    file: Mutex<File>,
+    /// To the writer thread; `None` once dropped.
+    tx: Option<mpsc::Sender<Job>>,
+    writer: Option<JoinHandle<()>>,
     entries: Mutex<BTreeMap<u64, Delivery>>,
+}
+
+/// The writer thread: appends and flushes each line, in queue order, until
+/// the log is dropped.
+fn write_loop(mut file: File, path: PathBuf, rx: mpsc::Receiver<Job>) {
+    for job in rx {
+        let r = if job.line.is_empty() {
+            Ok(())
+        } else {
+            file.write_all(&job.line).and_then(|_| file.flush())
+        };
+        let r = r.map_err(|source| LogError::Io {
+            path: path.clone(),
+            source,
+        });
+        if let Err(e) = &r {
+            tracing::error!(error = %e, "notification log write failed");
+        }
+        let _ = job.done.send(r);
+    }
+}
+
+impl Drop for NotificationLog {
+    /// Closes the queue and waits for the writer to write what is queued
+    /// (at shutdown; the lines are few and each is awaited by its sender).
+    fn drop(&mut self) {
+        self.tx.take();
+        if let Some(h) = self.writer.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 impl NotificationLog {
@@ -74,36 +156,59 @@ impl NotificationLog {
             .append(true)
             .open(&path)
             .map_err(io)?;
+        let (tx, rx) = mpsc::channel();
+        let p = path.clone();
+        let writer = std::thread::Builder::new()
+            .name("notification-log".into())
+            .spawn(move || write_loop(file, p, rx))
+            .map_err(io)?;
         Ok(NotificationLog {
             path,
-            file: Mutex::new(file),
+            tx: Some(tx),
+            writer: Some(writer),
             entries: Mutex::new(entries),
         })
     }
 
-    fn write(&self, d: &Delivery) -> Result<(), LogError> {
-        let mut line = serde_json::to_string(d).unwrap_or_default();
-        line.push('\n');
-        let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        f.write_all(line.as_bytes())
-            .and_then(|_| f.flush())
-            .map_err(|source| LogError::Io {
-                path: self.path.clone(),
-                source,
-            })
+    /// Queues `line` (empty: a barrier) for the writer thread. Callers that
+    /// change an entry queue its line while holding the entries lock, so the
+    /// file gets the changes in the order memory got them.
+    fn queue(&self, line: Vec<u8>) -> Stored {
+        let (done, rx) = oneshot::channel();
+        let stored = Stored {
+            rx,
+            path: self.path.clone(),
+        };
+        if let Some(tx) = &self.tx {
+            // A send error drops `done`: `wait` then reports the writer gone.
+            let _ = tx.send(Job { line, done });
+        }
+        stored
     }
 
-    /// Stores a new pending delivery; returns it with its id.
+    fn queue_delivery(&self, d: &Delivery) -> Stored {
+        let mut line = serde_json::to_vec(d).unwrap_or_default();
+        line.push(b'\n');
+        self.queue(line)
+    }
+
+    /// Resolves when every line queued before it is on file.
+    pub fn written(&self) -> Stored {
+        self.queue(Vec::new())
+    }
+
+    /// Adds a new pending delivery and queues its line; returns it with its
+    /// id, and what says that it is on file (await it before sending).
     pub fn record(
         &self,
         receiver: &str,
         integration: &str,
         url: &str,
         body: serde_json::Value,
-    ) -> Result<Delivery, LogError> {
+    ) -> (Delivery, Stored) {
         let now = Utc::now();
+        let mut e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let d = {
-            let mut e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
             let id = e.keys().next_back().map(|k| k + 1).unwrap_or(1);
             let d = Delivery {
                 id,
@@ -120,44 +225,35 @@ impl NotificationLog {
             e.insert(id, d.clone());
             d
         };
-        self.write(&d)?;
-        Ok(d)
+        let stored = self.queue_delivery(&d);
+        (d, stored)
     }
 
-    /// Records an attempt's outcome.
-    pub fn update(
-        &self,
-        id: u64,
-        state: DeliveryState,
-        error: Option<String>,
-    ) -> Result<(), LogError> {
-        let d = {
-            let mut e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            let Some(d) = e.get_mut(&id) else {
-                return Ok(());
-            };
-            d.attempts += 1;
-            d.state = state;
-            d.last_error = error;
-            d.updated = Utc::now();
-            d.clone()
+    /// Records an attempt's outcome (an unknown id is ignored).
+    pub fn update(&self, id: u64, state: DeliveryState, error: Option<String>) -> Stored {
+        let mut e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(d) = e.get_mut(&id) else {
+            return Stored::done();
         };
-        self.write(&d)
+        d.attempts += 1;
+        d.state = state;
+        d.last_error = error;
+        d.updated = Utc::now();
+        let d = d.clone();
+        self.queue_delivery(&d)
     }
 
     /// Gives up a delivery without an attempt (`attempts` is unchanged).
-    pub fn abandon(&self, id: u64, reason: String) -> Result<(), LogError> {
-        let d = {
-            let mut e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            let Some(d) = e.get_mut(&id) else {
-                return Ok(());
-            };
-            d.state = DeliveryState::Failed;
-            d.last_error = Some(reason);
-            d.updated = Utc::now();
-            d.clone()
+    pub fn abandon(&self, id: u64, reason: String) -> Stored {
+        let mut e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(d) = e.get_mut(&id) else {
+            return Stored::done();
         };
-        self.write(&d)
+        d.state = DeliveryState::Failed;
+        d.last_error = Some(reason);
+        d.updated = Utc::now();
+        let d = d.clone();
+        self.queue_delivery(&d)
     }
 
     /// Every delivery, newest last.

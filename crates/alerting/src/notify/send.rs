@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 
 use wire::{EventSink, NewEvent};
 
-use super::log::{Delivery, DeliveryState, NotificationLog};
+use super::log::{Delivery, DeliveryState, NotificationLog, Stored};
 
 /// Retry policy of deliveries.
 #[derive(Debug, Clone)]
@@ -33,7 +33,9 @@ impl Default for RetryPolicy {
 /// Queues deliveries and sends them in the background.
 #[derive(Clone)]
 pub struct Sender {
-    tx: mpsc::UnboundedSender<Delivery>,
+    /// Deliveries with what says their line is on file: the delivery task
+    /// awaits that before the first attempt (stored before sent).
+    tx: mpsc::UnboundedSender<(Delivery, Stored)>,
     pub log: Arc<NotificationLog>,
     policy: RetryPolicy,
     events: Option<Arc<dyn EventSink>>,
@@ -89,17 +91,17 @@ impl Sender {
         policy: RetryPolicy,
         events: Option<Arc<dyn EventSink>>,
     ) -> Sender {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Delivery>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Delivery, Stored)>();
         let mut abandoned = Vec::new();
         for d in log.pending() {
             match not_resent(&d) {
                 None => {
-                    let _ = tx.send(d);
+                    let _ = tx.send((d, Stored::done()));
                 }
                 Some(reason) => {
                     tracing::warn!(receiver = %d.receiver, integration = %d.integration, %reason, "pending delivery not resent");
-                    let _ = log.abandon(d.id, reason.clone());
-                    abandoned.push((d, reason));
+                    let stored = log.abandon(d.id, reason.clone());
+                    abandoned.push((d, reason, stored));
                 }
             }
         }
@@ -107,18 +109,25 @@ impl Sender {
         let p = policy.clone();
         let ev = events.clone();
         tokio::spawn(async move {
-            for (d, reason) in &abandoned {
-                journal_outcome(ev.as_ref(), d, d.attempts, Some(reason)).await;
+            for (d, reason, stored) in abandoned {
+                if let Err(e) = stored.wait().await {
+                    tracing::warn!(error = %e, "could not store an abandoned delivery");
+                }
+                journal_outcome(ev.as_ref(), &d, d.attempts, Some(&reason)).await;
             }
             let client = reqwest::Client::builder()
                 .timeout(policy.timeout)
                 .build()
                 .unwrap_or_default();
-            while let Some(d) = rx.recv().await {
+            while let Some((d, stored)) = rx.recv().await {
                 let (client, l, policy, ev) =
                     (client.clone(), l.clone(), policy.clone(), ev.clone());
                 // Each delivery retries on its own: one slow receiver does not hold up others.
-                tokio::spawn(async move { deliver(&client, &l, &policy, ev.as_ref(), d).await });
+                tokio::spawn(async move {
+                    if stored_or_abandoned(&l, ev.as_ref(), &d, stored).await {
+                        deliver(&client, &l, &policy, ev.as_ref(), d).await;
+                    }
+                });
             }
         });
         Sender {
@@ -129,24 +138,50 @@ impl Sender {
         }
     }
 
-    /// Stores, then sends. The returned delivery is already in the log.
+    /// Stores, then sends. Does no I/O itself (callable from sync code under
+    /// a lock): the returned delivery is in the log's memory and its line is
+    /// queued; the sender's task sends it once the line is on file.
     pub fn send(
         &self,
         receiver: &str,
         integration: &str,
         url: &str,
         body: serde_json::Value,
-    ) -> Option<Delivery> {
-        match self.log.record(receiver, integration, url, body) {
-            Ok(d) => {
-                let _ = self.tx.send(d.clone());
-                Some(d)
-            }
-            Err(e) => {
-                tracing::error!(error = %e, %receiver, "could not store a notification: not sent");
-                None
-            }
-        }
+    ) -> Delivery {
+        let (d, stored) = self.log.record(receiver, integration, url, body);
+        let _ = self.tx.send((d.clone(), stored));
+        d
+    }
+}
+
+/// Awaits a new delivery's line; true when it is on file. A delivery that
+/// could not be stored is not sent: it is marked failed with the reason.
+async fn stored_or_abandoned(
+    log: &NotificationLog,
+    events: Option<&Arc<dyn EventSink>>,
+    d: &Delivery,
+    stored: Stored,
+) -> bool {
+    let Err(e) = stored.wait().await else {
+        return true;
+    };
+    tracing::error!(error = %e, receiver = %d.receiver, "could not store a notification: not sent");
+    let reason = format!("not sent: could not be stored: {e}");
+    // The file is failing: this line will likely fail too, but memory shows it.
+    let _ = log.abandon(d.id, reason.clone()).wait().await;
+    journal_outcome(events, d, 0, Some(&reason)).await;
+    false
+}
+
+/// Records an attempt's outcome and waits for it to be on file.
+async fn store_outcome(
+    log: &NotificationLog,
+    id: u64,
+    state: DeliveryState,
+    error: Option<String>,
+) {
+    if let Err(e) = log.update(id, state, error).wait().await {
+        tracing::warn!(error = %e, delivery = id, "could not store a delivery's outcome");
     }
 }
 
@@ -186,14 +221,8 @@ impl Sender {
         target: &str,
         body: serde_json::Value,
         action: Action,
-    ) -> Option<Delivery> {
-        let d = match self.log.record(receiver, integration, target, body) {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::error!(error = %e, %receiver, "could not store a notification: not sent");
-                return None;
-            }
-        };
+    ) -> Delivery {
+        let (d, stored) = self.log.record(receiver, integration, target, body);
         let (log, policy, id, who, events, delivery) = (
             self.log.clone(),
             self.policy.clone(),
@@ -203,11 +232,14 @@ impl Sender {
             d.clone(),
         );
         tokio::spawn(async move {
+            if !stored_or_abandoned(&log, events.as_ref(), &delivery, stored).await {
+                return;
+            }
             let mut backoff = policy.first_backoff;
             for attempt in 1..=policy.attempts {
                 match action().await {
                     Ok(()) => {
-                        let _ = log.update(id, DeliveryState::Sent, None);
+                        store_outcome(&log, id, DeliveryState::Sent, None).await;
                         journal_outcome(events.as_ref(), &delivery, attempt, None).await;
                         return;
                     }
@@ -218,7 +250,7 @@ impl Sender {
                         } else {
                             DeliveryState::Pending
                         };
-                        let _ = log.update(id, state, Some(e.clone()));
+                        store_outcome(&log, id, state, Some(e.clone())).await;
                         if last {
                             tracing::error!(receiver = %who, error = %e, "notification failed after retries");
                             journal_outcome(events.as_ref(), &delivery, attempt, Some(&e)).await;
@@ -230,7 +262,7 @@ impl Sender {
                 backoff = (backoff * 2).min(policy.max_backoff);
             }
         });
-        Some(d)
+        d
     }
 }
 
@@ -246,7 +278,7 @@ async fn deliver(
         let outcome = client.post(&d.url).json(&d.body).send().await;
         let error = match outcome {
             Ok(r) if r.status().is_success() => {
-                let _ = log.update(d.id, DeliveryState::Sent, None);
+                store_outcome(log, d.id, DeliveryState::Sent, None).await;
                 journal_outcome(events, &d, attempt, None).await;
                 return;
             }
@@ -268,7 +300,7 @@ async fn deliver(
         } else {
             DeliveryState::Pending
         };
-        let _ = log.update(d.id, state, Some(error.clone()));
+        store_outcome(log, d.id, state, Some(error.clone())).await;
         if last {
             tracing::error!(receiver = %d.receiver, url = %d.url, %error, "notification failed after retries");
             journal_outcome(events, &d, attempt, Some(&error)).await;

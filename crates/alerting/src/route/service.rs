@@ -170,18 +170,19 @@ impl Router {
             sent += 1;
         }
         if sent == 0 {
-            // A receiver without integrations: the notification is kept in the log.
-            if let Ok(d) = self.sender.log.record(
+            // A receiver without integrations: the notification is kept in the
+            // log. Both lines are only queued (this runs under the dispatcher
+            // lock; the log's writer thread writes them, in this order).
+            let (d, _stored) = self.sender.log.record(
                 &n.receiver,
                 "log",
                 "",
                 payload::webhook(n, &self.external_url, 0),
-            ) {
-                let _ = self
-                    .sender
-                    .log
-                    .update(d.id, crate::notify::DeliveryState::Sent, None);
-            }
+            );
+            let _stored = self
+                .sender
+                .log
+                .update(d.id, crate::notify::DeliveryState::Sent, None);
         }
     }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::parse::{Scraped, parse};
 use super::staleness::SeenSeries;
 use super::{ScrapeConfig, Shared, Target, TargetHealth};
-use crate::model::{Appender, Labels, Sample};
+use crate::model::{AppendStats, Appender, Labels, Sample};
 
 /// How far from its schedule a scrape may start and still get the scheduled timestamp.
 const TIMESTAMP_TOLERANCE_MS: i64 = 25;
@@ -52,7 +52,7 @@ pub async fn scrape_loop(
         } else {
             now
         };
-        scrape_once(&t, &client, appender.as_ref(), &cfg, &shared, scheduled).await;
+        scrape_once(&t, &client, &appender, &cfg, &shared, scheduled).await;
     }
 }
 
@@ -110,10 +110,34 @@ fn report(t: &Target, name: &str, v: f64, ts: i64) -> (Labels, Sample) {
     (l, Sample { t: ts, v })
 }
 
+/// Hands `batch` to the store on a blocking thread and waits for it.
+///
+/// `Appender::append` on the Tsdb writes the WAL record and flushes it to the
+/// OS (and fsyncs when the last fsync is older than `wal_fsync_interval`),
+/// under the store's writer lock, which the store's maintenance thread also
+/// holds while it fsyncs. None of that may run on an async worker thread, so
+/// the append runs under `spawn_blocking`. Durability is unchanged: when this
+/// returns, the samples are in memory and written to the WAL file (a process
+/// crash loses nothing); they are fsynced within `wal_fsync_interval` (by the
+/// next commit or the maintenance thread), so a machine crash may lose that
+/// last interval. Awaiting the append keeps one target's batches in order and
+/// gives back-pressure when the disk is slow. If the awaiting task is aborted
+/// (its target went away), the append still completes.
+pub(crate) async fn store(
+    appender: &Arc<dyn Appender>,
+    batch: Vec<(Labels, Sample)>,
+) -> Result<AppendStats, String> {
+    let appender = appender.clone();
+    match tokio::task::spawn_blocking(move || appender.append(&batch)).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("the append task failed: {e}")),
+    }
+}
+
 pub async fn scrape_once(
     t: &Target,
     client: &reqwest::Client,
-    appender: &dyn Appender,
+    appender: &Arc<dyn Appender>,
     cfg: &ScrapeConfig,
     shared: &Shared,
     ts: i64,
@@ -172,7 +196,7 @@ pub async fn scrape_once(
         ts,
     ));
     batch.push(report(t, "scrape_series_added", added as f64, ts));
-    if let Err(e) = appender.append(&batch) {
+    if let Err(e) = store(appender, batch).await {
         tracing::warn!(target = %t.url, error = %e, "could not store scraped samples");
     }
     if !up {
@@ -191,7 +215,7 @@ pub async fn scrape_once(
 }
 
 /// A target went away: its series and its report series become stale.
-pub fn mark_target_stale(appender: &dyn Appender, shared: &Shared, t: &Target) {
+pub async fn mark_target_stale(appender: &Arc<dyn Appender>, shared: &Shared, t: &Target) {
     let ts = now_ms();
     let mut batch = shared
         .seen
@@ -209,7 +233,120 @@ pub fn mark_target_stale(appender: &dyn Appender, shared: &Shared, t: &Target) {
     ] {
         batch.push(report(t, name, crate::model::stale_nan(), ts));
     }
-    if let Err(e) = appender.append(&batch) {
+    if let Err(e) = store(appender, batch).await {
         tracing::warn!(target = %t.url, error = %e, "could not store staleness markers");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Matcher, StorageError};
+    use crate::tsdb::{Tsdb, TsdbOptions};
+    use std::sync::Mutex;
+    use std::thread::ThreadId;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Serves `body` as the metrics page to every connection; returns its URL.
+    async fn serve(body: &'static str) -> String {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(resp.as_bytes()).await;
+            }
+        });
+        format!("http://{addr}/metrics")
+    }
+
+    fn cfg() -> ScrapeConfig {
+        ScrapeConfig {
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Records the thread each append ran on.
+    #[derive(Default)]
+    struct ThreadRecorder(Mutex<Vec<(ThreadId, usize)>>);
+
+    impl Appender for ThreadRecorder {
+        fn append(&self, batch: &[(Labels, Sample)]) -> Result<AppendStats, StorageError> {
+            self.0
+                .lock()
+                .unwrap()
+                .push((std::thread::current().id(), batch.len()));
+            Ok(AppendStats {
+                appended: batch.len(),
+                out_of_order: 0,
+            })
+        }
+    }
+
+    // On a current-thread runtime every task runs on the test's thread, so an
+    // append on any other thread is one that left the async runtime's thread.
+    #[tokio::test(flavor = "current_thread")]
+    async fn appends_run_off_the_async_thread() {
+        let url = serve("foo 1\nbar 2\n").await;
+        let rec = Arc::new(ThreadRecorder::default());
+        let appender: Arc<dyn Appender> = rec.clone();
+        let shared = Shared::default();
+        let t = Target::new("job", "inst", &url);
+        scrape_once(
+            &t,
+            &reqwest::Client::new(),
+            &appender,
+            &cfg(),
+            &shared,
+            1000,
+        )
+        .await;
+        mark_target_stale(&appender, &shared, &t).await;
+        let calls = rec.0.lock().unwrap().clone();
+        assert_eq!(calls.len(), 2, "{calls:?}");
+        // 2 scraped samples + 5 report series; then 2 + 5 staleness markers.
+        assert_eq!(calls[0].1, 7);
+        assert_eq!(calls[1].1, 7);
+        let me = std::thread::current().id();
+        assert!(calls.iter().all(|(id, _)| *id != me), "{calls:?}");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn scraped_samples_are_recovered_from_the_wal_after_reopen() {
+        let url = serve("foo 1\n").await;
+        let tmp = tempfile::tempdir().unwrap();
+        let opts = TsdbOptions {
+            background: false,
+            ..TsdbOptions::default()
+        };
+        let t = Target::new("job", "inst", &url);
+        {
+            let db: Arc<dyn Appender> = Arc::new(Tsdb::open(tmp.path(), opts.clone()).unwrap());
+            scrape_once(
+                &t,
+                &reqwest::Client::new(),
+                &db,
+                &cfg(),
+                &Shared::default(),
+                1000,
+            )
+            .await;
+            // No close: the WAL alone restores what the scrape stored.
+        }
+        let db = Tsdb::open(tmp.path(), opts).unwrap();
+        assert_eq!(db.open_report().wal_samples, 6);
+        for (name, v) in [("foo", 1.0), ("up", 1.0), ("scrape_samples_scraped", 1.0)] {
+            let m = [Matcher::new(crate::model::MatchOp::Equal, "__name__", name).unwrap()];
+            let got = crate::model::Storage::select(&db, &m, 0, 2000).unwrap();
+            assert_eq!(got.len(), 1, "{name}: {got:?}");
+            assert_eq!(got[0].samples, vec![Sample { t: 1000, v }], "{name}");
+            assert_eq!(got[0].labels.get("instance"), Some("inst"));
+        }
     }
 }

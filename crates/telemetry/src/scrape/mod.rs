@@ -182,7 +182,7 @@ async fn supervise(
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&k);
             if let Some((t, _)) = entry {
-                cycle::mark_target_stale(appender.as_ref(), &shared, &t);
+                cycle::mark_target_stale(&appender, &shared, &t).await;
             }
         }
         for t in current {
