@@ -40,7 +40,8 @@ impl LabClient {
         Ok(chaos::client::ControlPlane::new(&self.base, token))
     }
 
-    /// GET a path; returns the `data` of a success answer.
+    /// GET a path; returns the `data` of a success answer (or the whole body
+    /// of Alertmanager-style APIs, which have no envelope).
     pub async fn get(&self, path: &str) -> Result<Value> {
         Ok(self.client.get(path, &[]).await?)
     }
@@ -55,24 +56,10 @@ impl LabClient {
         Ok(self.client.get_text(path, query).await?)
     }
 
-    /// GET returning the whole JSON body (APIs without a status envelope).
-    pub async fn get_raw(&self, path: &str) -> Result<Value> {
-        self.get(path).await
-    }
-
-    /// POST JSON, returning the whole body (Alertmanager-style APIs).
-    pub async fn post_raw(&self, path: &str, body: Value) -> Result<Value> {
-        self.post(path, body).await
-    }
-
-    /// DELETE a path.
+    /// DELETE a path; the `data` of the answer (or the whole body of
+    /// Alertmanager-style APIs, which have no envelope).
     pub async fn delete(&self, path: &str) -> Result<Value> {
         Ok(self.client.delete(path).await?)
-    }
-
-    /// DELETE; returns the `data` of a success answer.
-    pub async fn delete_authed(&self, path: &str) -> Result<Value> {
-        self.delete(path).await
     }
 
     /// POST JSON; returns the `data` of a success answer.

@@ -188,23 +188,37 @@ async fn journal_on_sqlite() {
     );
 }
 
-#[tokio::test]
-async fn journal_on_postgres() {
-    let Ok(base) = std::env::var("FIREDRILL_TEST_POSTGRES_URL") else {
-        if std::env::var_os("CI").is_some() {
-            panic!("FIREDRILL_TEST_POSTGRES_URL is not set: .ci/run starts PostgreSQL and sets it");
+/// The PostgreSQL server to test on; in CI its absence fails the run.
+fn postgres_base() -> Option<String> {
+    match std::env::var("FIREDRILL_TEST_POSTGRES_URL") {
+        Ok(base) => Some(base),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("FIREDRILL_TEST_POSTGRES_URL is not set: .ci/run starts PostgreSQL and sets it")
         }
-        eprintln!("skipping: FIREDRILL_TEST_POSTGRES_URL is not set");
-        return;
-    };
-    // A fresh database per run.
+        Err(_) => {
+            eprintln!("skipping: FIREDRILL_TEST_POSTGRES_URL is not set");
+            None
+        }
+    }
+}
+
+/// A fresh database named `prefix` + now on the test server.
+async fn fresh(base: &str, prefix: &str) -> (String, String) {
     let name = format!(
-        "firedrill_t{}",
+        "{prefix}{}",
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
     );
-    let url = store::db::fresh_postgres(&base, &name)
+    let url = store::db::fresh_postgres(base, &name)
         .await
         .expect("connect to PostgreSQL");
+    (name, url)
+}
+
+#[tokio::test]
+async fn journal_on_postgres() {
+    let Some(base) = postgres_base() else { return };
+    // A fresh database per run.
+    let (name, url) = fresh(&base, "firedrill_t").await;
     suite(Db::open(&url).await.unwrap()).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     store::db::drop_postgres(&base, &name).await;
@@ -225,20 +239,8 @@ async fn bad_urls_say_what_is_wrong() {
 /// it, the migrations run once (an advisory lock serializes them).
 #[tokio::test]
 async fn concurrent_opens_on_postgres_migrate_once() {
-    let Ok(base) = std::env::var("FIREDRILL_TEST_POSTGRES_URL") else {
-        if std::env::var_os("CI").is_some() {
-            panic!("FIREDRILL_TEST_POSTGRES_URL is not set: .ci/run starts PostgreSQL and sets it");
-        }
-        eprintln!("skipping: FIREDRILL_TEST_POSTGRES_URL is not set");
-        return;
-    };
-    let name = format!(
-        "firedrill_c{}",
-        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
-    );
-    let url = store::db::fresh_postgres(&base, &name)
-        .await
-        .expect("connect to PostgreSQL");
+    let Some(base) = postgres_base() else { return };
+    let (name, url) = fresh(&base, "firedrill_c").await;
     let opens = (0..6).map(|_| {
         let url = url.clone();
         tokio::spawn(async move { Db::open(&url).await })

@@ -73,7 +73,8 @@ pub trait TokenResolver: Send + Sync {
 /// The access table with the token resolver.
 #[derive(Clone)]
 pub struct Guard {
-    table: Arc<HashMap<(String, String), Access>>,
+    /// Path → (method, access): looked up without allocating.
+    table: Arc<HashMap<&'static str, Vec<(&'static str, Access)>>>,
     tokens: Arc<dyn TokenResolver>,
     open_reads: bool,
 }
@@ -85,10 +86,10 @@ impl Guard {
         tokens: Arc<dyn TokenResolver>,
         open_reads: bool,
     ) -> Guard {
-        let table = routes
-            .into_iter()
-            .map(|r| ((r.method.to_string(), r.path.to_string()), r.access))
-            .collect();
+        let mut table: HashMap<&'static str, Vec<(&'static str, Access)>> = HashMap::new();
+        for r in routes {
+            table.entry(r.path).or_default().push((r.method, r.access));
+        }
         Guard {
             table: Arc::new(table),
             tokens,
@@ -99,19 +100,10 @@ impl Guard {
     /// The declared access of a route, if any.
     pub fn access(&self, method: &str, path: &str) -> Option<Access> {
         self.table
-            .get(&(method.to_string(), path.to_string()))
-            .copied()
-    }
-
-    /// Every declared route.
-    pub fn routes(&self) -> Vec<(String, String, Access)> {
-        let mut v: Vec<(String, String, Access)> = self
-            .table
+            .get(path)?
             .iter()
-            .map(|((m, p), a)| (m.clone(), p.clone(), *a))
-            .collect();
-        v.sort();
-        v
+            .find(|(m, _)| *m == method)
+            .map(|(_, a)| *a)
     }
 
     /// `router` with every route checked. Call after all routes are merged.

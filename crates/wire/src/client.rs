@@ -172,18 +172,6 @@ impl Client {
         Self::data(path, Self::body(path, resp).await?)
     }
 
-    /// POST a form (PromQL queries); the `data` of the answer.
-    pub async fn post_form<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        form: &[(&str, String)],
-    ) -> Result<T, ClientError> {
-        let resp = self
-            .send(self.request(reqwest::Method::POST, path).form(form))
-            .await?;
-        Self::data(path, Self::body(path, resp).await?)
-    }
-
     /// DELETE; the `data` of the answer (or the whole body).
     pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let resp = self

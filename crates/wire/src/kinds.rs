@@ -399,11 +399,6 @@ pub const KINDS: &[Kind] = &[
     )),
 ];
 
-/// The entry of `kind`, if it is one of ours.
-pub fn find(kind: &str) -> Option<&'static Kind> {
-    KINDS.iter().find(|k| k.kind == kind)
-}
-
 /// Families (the part before the dot) whose events reveal hidden state.
 pub const HIDDEN_FAMILIES: &[&str] = &["fault", "experiment"];
 

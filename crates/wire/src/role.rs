@@ -24,8 +24,6 @@ impl Role {
             Role::Instructor => "instructor",
         }
     }
-
-    pub const ALL: [Role; 3] = [Role::Viewer, Role::Trainee, Role::Instructor];
 }
 
 impl std::fmt::Display for Role {

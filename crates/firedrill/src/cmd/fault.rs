@@ -117,8 +117,8 @@ pub async fn run(cli: &Cli, cmd: &FaultCmd) -> Result<()> {
         }
         FaultCmd::Clear { id, all } => {
             let v = match (id, all) {
-                (Some(id), _) => client.delete_authed(&format!("/api/faults/{id}")).await?,
-                (None, true) => client.delete_authed("/api/faults").await?,
+                (Some(id), _) => client.delete(&format!("/api/faults/{id}")).await?,
+                (None, true) => client.delete("/api/faults").await?,
                 (None, false) => {
                     anyhow::bail!("say which fault (an ID from `firedrill fault list`) or --all")
                 }

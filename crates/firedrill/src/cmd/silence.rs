@@ -26,7 +26,7 @@ pub async fn run(cli: &Cli, cmd: &SilenceCmd) -> Result<()> {
                 "createdBy": author.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "firedrill".into()),
                 "comment": comment,
             });
-            let v = client.post_raw("/api/v2/silences", body).await?;
+            let v = client.post("/api/v2/silences", body).await?;
             let id = v["silenceID"].as_str().unwrap_or("").to_string();
             output::emit(cli.output, &v, || {
                 println!(
@@ -36,7 +36,7 @@ pub async fn run(cli: &Cli, cmd: &SilenceCmd) -> Result<()> {
             });
         }
         SilenceCmd::List => {
-            let v = client.get_raw("/api/v2/silences").await?;
+            let v = client.get("/api/v2/silences").await?;
             let list = v.as_array().cloned().unwrap_or_default();
             output::emit(cli.output, &v, || {
                 let rows: Vec<Vec<String>> = list
