@@ -51,7 +51,8 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let journal = open_journal(&data_dir, args.database_url.as_deref()).await?;
     let tokens = store::Tokens::new(journal.db().clone(), &token);
     let events: Arc<dyn EventSink> = Arc::new(journal.clone());
-    // Every task of the lab, stopped together.
+    // The lab's timer loops, stopped together first; the server stops last,
+    // gracefully, on `stop`.
     let stop = CancellationToken::new();
     let mut tasks = JoinSet::new();
     let spinner = Spinner::new(&format!("starting the {} lab", topology.name));
@@ -78,7 +79,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let sup_slot: Arc<tokio::sync::OnceCell<Arc<Supervisor>>> = Arc::default();
     let early = early_router(sup_slot.clone());
     let (router_tx, router_rx) = tokio::sync::watch::channel(early);
-    tasks.spawn(serve(listener, router_rx, stop.clone()));
+    let server = tokio::spawn(serve(listener, router_rx, stop.clone()));
 
     let slot = sup_slot.clone();
     let created = move |s: Arc<Supervisor>| {
@@ -93,7 +94,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
         Err(e) => {
             spinner.fail();
             stop.cancel();
-            tasks.shutdown().await;
+            server.abort();
             return Err(e.into());
         }
     };
@@ -145,7 +146,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
                 spinner.fail();
                 sup.shutdown().await;
                 stop.cancel();
-                tasks.shutdown().await;
+                server.abort();
                 return Err(e);
             }
         };
@@ -185,6 +186,8 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     wait_for_stop(&shutdown).await;
     eprintln!("stopping the lab…");
     drop(loadgen);
+    // The timer loops (fault expiry, on-call escalation) end at once.
+    tasks.shutdown().await;
     // Every fault ends before the instances stop: no paused process, no
     // burning thread, no fill file outlives the lab.
     faults.shutdown().await;
@@ -199,11 +202,12 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     // The server stops taking connections and finishes the requests under
     // way; streams still open after a grace period are cut.
     stop.cancel();
-    let drained = tokio::time::timeout(Duration::from_secs(2), async {
-        while tasks.join_next().await.is_some() {}
-    });
-    if drained.await.is_err() {
-        tasks.shutdown().await;
+    let abort = server.abort_handle();
+    if tokio::time::timeout(Duration::from_secs(2), server)
+        .await
+        .is_err()
+    {
+        abort.abort();
     }
     journal.db().close().await;
     Ok(())
