@@ -16,7 +16,7 @@ use crate::ChaosError;
 pub const MAX_DURATION: Duration = Duration::from_secs(3600);
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(600);
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct InjectRequest {
     /// latency, error, blackhole, refuse, reset, slow_body, cpu, memory,

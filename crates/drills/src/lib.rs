@@ -1,0 +1,18 @@
+//! Drills: scored, reproducible incidents run against a live lab.
+//!
+//! - [`scenario`]: scenario files (model, loading with file:line:column,
+//!   the bundled catalogue);
+//! - [`plan`]: the seed's choices (fault start times, variants);
+//! - [`record`]: a drill as stored, with the engine's state;
+//! - [`matcher`]: journal events against a scenario's patterns;
+//! - [`engine`]: runs one drill at a time per lab, journals every step,
+//!   resumes after a restart.
+
+pub mod error;
+pub mod matcher;
+pub mod plan;
+pub mod record;
+pub mod scenario;
+
+pub use error::DrillError;
+pub use record::{DrillRecord, DrillState, Outcome};

@@ -1,0 +1,5 @@
+//! Scenario files: the model every part consumes (`model.rs`).
+
+mod model;
+
+pub use model::*;
