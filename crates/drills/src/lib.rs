@@ -12,6 +12,7 @@ pub mod error;
 pub mod matcher;
 pub mod plan;
 pub mod record;
+pub mod roster;
 pub mod scenario;
 
 pub use error::DrillError;
