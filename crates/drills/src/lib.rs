@@ -8,10 +8,12 @@
 //! - [`engine`]: runs one drill at a time per lab, journals every step,
 //!   resumes after a restart.
 
+pub mod engine;
 pub mod error;
 pub mod matcher;
 pub mod plan;
 pub mod record;
+pub mod report;
 pub mod roster;
 pub mod scenario;
 

@@ -72,9 +72,23 @@ pub struct FaultState {
     /// A relief took the injected part away until then.
     pub relieved_until: Option<DateTime<Utc>>,
     pub reliefs: u32,
-    /// Ids of the journal events matched so far by each remedy's `when`
-    /// (remedy index -> one flag per matcher).
+    /// Which of each remedy's `when` matchers have happened since the
+    /// fault began (remedy index -> one flag per matcher).
     pub matched: Vec<Vec<bool>>,
+    /// What the fault replaced, to put back if it is never remedied.
+    #[serde(default)]
+    pub undo: Undo,
+}
+
+/// What a started fault's effect replaced.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Undo {
+    /// The version a release replaced.
+    pub previous_version: Option<String>,
+    /// The config a push replaced (key -> value before).
+    pub previous_config: std::collections::BTreeMap<String, String>,
+    /// The load before a surge.
+    pub previous_rps: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -85,6 +99,11 @@ pub struct ObjectiveState {
     pub since: Option<DateTime<Utc>>,
     /// Query objectives: the last value seen.
     pub value: Option<f64>,
+    /// Query objectives: seen outside the condition since the first root
+    /// fault began (the hold only counts from then on, or once every root
+    /// fault is remedied).
+    #[serde(default)]
+    pub violated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

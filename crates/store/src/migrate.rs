@@ -87,6 +87,25 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     CREATE UNIQUE INDEX tokens_hash ON tokens (hash);
     CREATE UNIQUE INDEX tokens_active_name ON tokens (name) WHERE revoked_ms IS NULL",
     ),
+    (
+        4,
+        "drills",
+        "CREATE TABLE drills (
+        id {id},
+        scenario TEXT NOT NULL,
+        trainee TEXT NOT NULL,
+        shadow TEXT,
+        seed BIGINT NOT NULL,
+        started_ms BIGINT NOT NULL,
+        ended_ms BIGINT,
+        outcome TEXT,
+        score DOUBLE PRECISION,
+        record TEXT NOT NULL
+    );
+    CREATE INDEX drills_trainee ON drills (trainee, started_ms);
+    CREATE INDEX drills_scenario ON drills (scenario, started_ms);
+    CREATE INDEX drills_running ON drills (ended_ms)",
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

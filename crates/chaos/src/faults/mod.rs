@@ -7,4 +7,4 @@ mod controller;
 mod request;
 
 pub use controller::{FaultController, FaultRecord};
-pub use request::{InjectRequest, Plan, Target};
+pub use request::{InjectRequest, MAX_DURATION, Plan, Target};

@@ -667,6 +667,26 @@ impl Supervisor {
         Ok(last)
     }
 
+    /// The live config of one running instance of `service` (its admin
+    /// endpoint's `config`), `None` when none answers.
+    pub async fn config_of(&self, service: &str) -> Option<serde_json::Value> {
+        let addr = self
+            .instances()
+            .into_iter()
+            .find(|i| i.service == service && i.state == InstanceState::Running)?
+            .addr;
+        let resp = self
+            .shared
+            .http
+            .get(format!("http://{addr}/admin/config"))
+            .bearer_auth(&self.shared.token)
+            .send()
+            .await
+            .ok()?;
+        let body: serde_json::Value = resp.json().await.ok()?;
+        body.get("config").cloned()
+    }
+
     /// Stops every instance and waits for the processes to exit.
     pub async fn shutdown(&self) {
         let keepers: Vec<Keeper> = {
