@@ -8,6 +8,7 @@
 //! - [`engine`]: runs one drill at a time per lab, journals every step,
 //!   resumes after a restart.
 
+pub mod api;
 pub mod engine;
 pub mod error;
 pub mod matcher;

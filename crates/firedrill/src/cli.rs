@@ -184,6 +184,9 @@ pub enum Command {
     /// Faults: inject one into the lab, list them, clear them.
     #[command(subcommand)]
     Fault(FaultCmd),
+    /// Drills: scored incidents with a hidden fault; start, hint, end, debrief, history.
+    #[command(subcommand)]
+    Drill(DrillCmd),
     /// Chaos: critical-path analysis of the running lab.
     #[command(subcommand)]
     Chaos(ChaosCmd),
@@ -795,6 +798,101 @@ pub enum FaultKindArg {
     Kill,
     Pause,
     BadVersion,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DrillCmd {
+    /// The catalogue: id, title, topology, difficulty, skills, typical length.
+    #[command(
+        after_help = "Example:\n  firedrill drill list\n  firedrill drill list --output json"
+    )]
+    List,
+    /// Start a drill for a trainee (one at a time per lab).
+    #[command(
+        after_help = "Examples:\n  firedrill drill start bad-release --trainee alice --seed 42\n  firedrill drill start shadow-checkout --trainee alice --shadow erin\n  firedrill drill start bad-release --trainee alice --scale 0.2   # a 25-minute drill in 5"
+    )]
+    Start {
+        /// Scenario id (see `firedrill drill list`).
+        scenario: String,
+        /// Who is on call for the drill (a handle of the on-call file).
+        #[arg(long)]
+        trainee: String,
+        /// The apprentice who shadows the trainee (shadow drills).
+        #[arg(long)]
+        shadow: Option<String>,
+        /// Same seed, same fault times and choices (default: drawn and shown).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Clock compression: every duration of the scenario times this.
+        #[arg(long, value_parser = parse_scale)]
+        scale: Option<f64>,
+    },
+    /// The running drill's briefing: what the trainee knows at the start.
+    #[command(after_help = "Example:\n  firedrill drill brief")]
+    Brief,
+    /// The running drill's clock and hints (nothing of the answer).
+    #[command(after_help = "Example:\n  firedrill drill status")]
+    Status,
+    /// The next hint (it costs points).
+    #[command(after_help = "Example:\n  firedrill drill hint")]
+    Hint,
+    /// Game master: the live hidden state (faults, objectives, the trainee's actions).
+    #[command(
+        after_help = "Example:\n  firedrill drill watch\n  firedrill drill watch --once --output json"
+    )]
+    Watch {
+        /// One snapshot instead of following.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Game master: give the trainee the next hint, free of charge.
+    #[command(
+        name = "push-hint",
+        after_help = "Example:\n  firedrill drill push-hint"
+    )]
+    PushHint,
+    /// Game master: inject one more fault into the running drill.
+    #[command(
+        after_help = "Example:\n  firedrill drill inject latency --service currency --delay 400ms"
+    )]
+    Inject(Box<FaultArgs>),
+    /// End the running drill now.
+    #[command(after_help = "Example:\n  firedrill drill end")]
+    End,
+    /// What happened: the revealed fault, timings, score, your path beside the ideal one.
+    #[command(
+        after_help = "Examples:\n  firedrill drill debrief\n  firedrill drill debrief 7 --output json\n  firedrill drill debrief --html debrief.html"
+    )]
+    Debrief {
+        /// Drill id (default: the latest).
+        id: Option<i64>,
+        /// Write one self-contained HTML file with charts instead.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
+    /// Every drill, its score and timings, newest first.
+    #[command(
+        after_help = "Examples:\n  firedrill drill history --trainee alice\n  firedrill drill history --scenario bad-release --output json"
+    )]
+    History {
+        #[arg(long)]
+        trainee: Option<String>,
+        #[arg(long)]
+        scenario: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+fn parse_scale(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number (e.g. 0.2)"))?;
+    if v.is_finite() && v > 0.0 && v <= 10.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not in (0, 10]"))
+    }
 }
 
 #[derive(Debug, Args)]

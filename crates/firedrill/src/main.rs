@@ -5,6 +5,7 @@ mod cli;
 mod client;
 mod cmd;
 mod datadir;
+mod drills;
 mod monitoring;
 mod oncall;
 mod output;
@@ -79,6 +80,7 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Page(c) => cmd::page::run(cli, c).await,
         Command::Ticket(c) => cmd::page::ticket(cli, c).await,
         Command::Fault(c) => cmd::fault::run(cli, c).await,
+        Command::Drill(c) => cmd::drill::run(cli, c).await,
         Command::Chaos(c) => cmd::chaos::run(cli, c).await,
         Command::Experiment(c) => cmd::chaos::experiment(cli, c).await,
         Command::Notifications => cmd::silence::notifications(cli).await,

@@ -42,6 +42,7 @@ pub fn all() -> impl Iterator<Item = &'static RouteAccess> {
         oncall::api::ROUTES,
         chaos::faults::api::ROUTES,
         store::api::ROUTES,
+        drills::api::ROUTES,
     ]
     .into_iter()
     .flatten()

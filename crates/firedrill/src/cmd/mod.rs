@@ -1,6 +1,7 @@
 //! One module per command (or family of commands).
 pub mod alertmanager;
 pub mod chaos;
+pub mod drill;
 pub mod events;
 pub mod fault;
 pub mod instance;

@@ -156,12 +156,15 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let faults =
         chaos::FaultController::new(sup.clone(), events.clone(), token.clone(), data_dir.clone());
     tasks.spawn(faults.clone().run());
+    let drills = crate::drills::start(&sup, &loadgen, &faults, &journal, &monitoring).await;
+    tasks.spawn(drills.clone().run(Duration::from_millis(500)));
     let router = lab_api
         .router()
         .merge(monitoring.router())
         .merge(oncall::api::router(oncall))
         .merge(chaos::faults::api::router(faults.clone()))
         .merge(store::api::router(journal.clone(), tokens.clone()))
+        .merge(drills::api::router(drills))
         .merge(metrics_router(loadgen.clone(), cp_metrics));
     let guard = wire::access::Guard::new(crate::routes::all(), Arc::new(tokens), open_reads);
     let router = guard.apply(router);
