@@ -271,6 +271,9 @@ pub struct Scoring {
     pub clean: f64,
 }
 
+/// The shortest `{{.window}}` a compressed clock makes.
+pub const MIN_WINDOW: Duration = Duration::from_secs(5);
+
 impl Scenario {
     /// Every duration of the scenario multiplied by `scale` (a compressed
     /// clock for tests and short lessons; 1.0 leaves it as written).
@@ -289,8 +292,10 @@ impl Scenario {
             }
         }
         for o in &mut out.objectives {
-            if let Check::Query { hold, .. } = &mut o.check {
+            if let Check::Query { hold, window, .. } = &mut o.check {
                 *hold = s(*hold);
+                // A rate needs a few scrapes in its window.
+                *window = s(*window).max(MIN_WINDOW.min(*window));
             }
         }
         out.scoring.acknowledge = s(out.scoring.acknowledge);
