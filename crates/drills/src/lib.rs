@@ -8,12 +8,18 @@
 //! - [`engine`]: runs one drill at a time per lab, journals every step,
 //!   resumes after a restart.
 
+pub mod debrief;
 pub mod error;
+#[cfg(test)]
+mod fixture;
+pub mod history;
 pub mod matcher;
 pub mod plan;
 pub mod record;
 pub mod roster;
 pub mod scenario;
+pub mod score;
+pub mod timings;
 
 pub use error::DrillError;
 pub use record::{DrillRecord, DrillState, Outcome};
