@@ -44,6 +44,12 @@ fn drill_attr(e: &Event) -> Option<i64> {
     }
 }
 
+/// Whether `e` counts for drill `id`: `drill.*` events only when their
+/// `drill` attribute is `id`; every other event.
+pub fn of_drill(e: &Event, id: i64) -> bool {
+    !e.kind.starts_with("drill.") || drill_attr(e) == Some(id)
+}
+
 /// The events of kind `kind` (a `drill.*` kind) that belong to drill `id`.
 pub fn drill_events<'a>(
     events: &'a [Event],
