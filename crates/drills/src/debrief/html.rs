@@ -25,7 +25,7 @@ svg text{font:10px system-ui,sans-serif;fill:#39424c}
 .marker.remedy line{stroke:#1a7f37}.marker.wrong line{stroke:#b42318}.marker.end line{stroke:#1d232a}
 .ev{fill:#0b63c5}.ev.hidden{fill:#d97706}
 .lost{fill:#eef1f4}.p0 rect{fill:#1a7f37}.p1 rect{fill:#2f9e5a}.p2 rect{fill:#46b97a}.p3 rect{fill:#6fcf97}.p4 rect{fill:#0b63c5}.p5 rect{fill:#5b8def}
-.cost rect{fill:#b42318;opacity:.75}
+.cost rect{fill:#b42318}.total{stroke:#1d232a;stroke-width:2}
 "#;
 
 fn head(d: &Debrief, out: &mut String) {
@@ -125,29 +125,14 @@ fn charts(d: &Debrief, out: &mut String) {
 
 fn timings(d: &Debrief, out: &mut String) {
     out.push_str("<h2>Timings</h2><table><tr><th>timing</th><th class=\"num\">took</th><th class=\"num\">target</th><th></th></tr>");
-    let t = &d.timings;
-    let rows = [
-        ("detect", t.detect_s, None),
-        (
-            "acknowledge",
-            t.acknowledge_s,
-            Some(d.targets.acknowledge_s),
-        ),
-        ("mitigate", t.mitigate_s, Some(d.targets.mitigate_s)),
-        ("resolve", t.resolve_s, Some(d.targets.resolve_s)),
-    ];
-    for (name, v, target) in rows {
-        let verdict = match (v, target) {
-            (Some(v), Some(x)) if v <= x => "met",
-            (Some(_), Some(_)) => "late",
-            (None, Some(_)) => "never",
-            _ => "",
-        };
+    for r in d.timing_rows() {
         let _ = write!(
             out,
-            "<tr><td>{name}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{verdict}\">{verdict}</td></tr>",
-            maybe_duration(v),
-            target.map(duration).unwrap_or_default()
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{v}\">{v}</td></tr>",
+            r.name,
+            maybe_duration(r.took_s),
+            r.target_s.map(duration).unwrap_or_default(),
+            v = r.verdict
         );
     }
     out.push_str("</table>");
@@ -249,7 +234,9 @@ fn timeline(d: &Debrief, out: &mut String) {
             e(&x.detail)
         );
     }
-    out.push_str("</table><p class=\"meta\">Highlighted rows were hidden during the drill.</p>");
+    out.push_str(
+        "</table><p class=\"meta\">Orange dots and highlighted rows were hidden during the drill.</p>",
+    );
 }
 
 fn trend(history: &[HistoryRow], out: &mut String) {

@@ -325,7 +325,44 @@ pub fn build(record: &DrillRecord, events: &[Event], series: Vec<Series>) -> Deb
     }
 }
 
+/// One timing against its target, as the text and HTML show it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimingRow {
+    pub name: &'static str,
+    pub took_s: Option<f64>,
+    /// Detect has no target.
+    pub target_s: Option<f64>,
+    /// `met`, `late`, `never`, or empty without a target.
+    pub verdict: &'static str,
+}
+
 impl Debrief {
+    /// Detect, acknowledge, mitigate and resolve with their targets.
+    pub fn timing_rows(&self) -> [TimingRow; 4] {
+        let t = &self.timings;
+        let row = |name, took_s: Option<f64>, target_s: Option<f64>| TimingRow {
+            name,
+            took_s,
+            target_s,
+            verdict: match (took_s, target_s) {
+                (Some(v), Some(x)) if v <= x => "met",
+                (Some(_), Some(_)) => "late",
+                (None, Some(_)) => "never",
+                _ => "",
+            },
+        };
+        [
+            row("detect", t.detect_s, None),
+            row(
+                "acknowledge",
+                t.acknowledge_s,
+                Some(self.targets.acknowledge_s),
+            ),
+            row("mitigate", t.mitigate_s, Some(self.targets.mitigate_s)),
+            row("resolve", t.resolve_s, Some(self.targets.resolve_s)),
+        ]
+    }
+
     /// Seconds after the drill's start.
     pub fn offset(&self, t: DateTime<Utc>) -> f64 {
         secs_between(self.drill.started, t)

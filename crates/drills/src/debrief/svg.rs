@@ -39,6 +39,7 @@ pub fn markers(d: &Debrief) -> Vec<Marker> {
             add(d.offset(t), format!("fault {}", f.id), "fault");
         }
     }
+    let mut ack = None;
     if let Some(t0) = d.timings.t0.map(|t| d.offset(t)) {
         if let Some(x) = d.timings.detect_s {
             add(t0 + x, "first alert".into(), "alert");
@@ -46,13 +47,19 @@ pub fn markers(d: &Debrief) -> Vec<Marker> {
         if let Some(x) = first_after(d, "page.triggered", t0) {
             add(x, "page".into(), "page");
         }
-        if let Some(x) = first_after(d, "page.acknowledged", t0) {
+        ack = first_after(d, "page.acknowledged", t0);
+        if let Some(x) = ack {
             add(x, "ack".into(), "ack");
         }
     }
     for a in &d.actions {
+        // The acknowledgement is marked once, as `ack`.
+        if a.kind == "page.acknowledged" && Some(a.t_s) == ack {
+            continue;
+        }
         let class = if a.wrong.is_some() { "wrong" } else { "action" };
-        add(a.t_s, format!("{} {}", a.kind, a.subject), class);
+        let what = a.kind.strip_suffix(".started").unwrap_or(&a.kind);
+        add(a.t_s, format!("{what} {}", a.subject), class);
     }
     for f in &d.faults {
         if let Some(t) = f.remedied {
@@ -197,14 +204,19 @@ fn marker_lines(out: &mut String, marks: &[Marker], x: Scale, top: f64, bottom: 
         let px = x.at(m.t_s);
         let row = (i % 3) as f64;
         let label = escape(&m.label);
+        // Labels near the right edge end at their line instead of past it.
+        let (tx, anchor) = if px > W - RIGHT - 110.0 {
+            (px - 2.0, "end")
+        } else {
+            (px + 2.0, "start")
+        };
         let _ = write!(
             out,
-            r#"<g class="marker {class}"><title>{when} {label}</title><line x1="{px:.1}" y1="{top:.1}" x2="{px:.1}" y2="{bottom:.1}"/><text x="{tx:.1}" y="{ty:.1}">{short}</text></g>"#,
+            r#"<g class="marker {class}"><title>{when} {label}</title><line x1="{px:.1}" y1="{top:.1}" x2="{px:.1}" y2="{bottom:.1}"/><text x="{tx:.1}" y="{ty:.1}" text-anchor="{anchor}">{short}</text></g>"#,
             class = m.class,
             when = offset(m.t_s),
-            tx = px + 2.0,
             ty = top - 4.0 - row * 11.0,
-            short = escape(&super::detail::cut(&m.label, 18)),
+            short = escape(&super::detail::cut(&m.label, 22)),
         );
     }
 }
@@ -350,7 +362,8 @@ pub fn strip(d: &Debrief) -> String {
 }
 
 /// The score as one bar out of 100: a segment per part earned, what was
-/// lost in grey, hint costs in red over the end of the earned part.
+/// lost in grey, hint costs as a red band over the end of the earned part,
+/// and a line at the total.
 pub fn score_bar(s: &Score) -> String {
     let (w, h) = (W, 46.0);
     let x = Scale {
@@ -370,16 +383,23 @@ pub fn score_bar(s: &Score) -> String {
         let width = x.at(p.points.min(100.0 - at));
         let _ = write!(
             out,
-            r#"<g class="part p{}"><title>{}: {} of {} — {}</title><rect x="{:.1}" y="0" width="{width:.1}" height="24"/><text x="{:.1}" y="40">{}</text></g>"#,
+            r#"<g class="part p{}"><title>{}: {} of {} — {}</title><rect x="{:.1}" y="0" width="{width:.1}" height="24"/>"#,
             i % 6,
             escape(&p.name),
             number(p.points, 1),
             number(p.max, 1),
             escape(&p.detail),
             x.at(at),
-            x.at(at) + 2.0,
-            escape(&p.name)
         );
+        if width >= 48.0 {
+            let _ = write!(
+                out,
+                r#"<text x="{:.1}" y="40">{}</text>"#,
+                x.at(at) + 2.0,
+                escape(&p.name)
+            );
+        }
+        out.push_str("</g>");
         at = (at + p.points).min(100.0);
     }
     let cost: f64 = -s
@@ -392,12 +412,18 @@ pub fn score_bar(s: &Score) -> String {
         let from = (at - cost).max(0.0);
         let _ = write!(
             out,
-            r#"<g class="part cost"><title>hints: −{}</title><rect x="{:.1}" y="0" width="{:.1}" height="24"/></g>"#,
+            r#"<g class="part cost"><title>hints: −{}</title><rect x="{:.1}" y="0" width="{:.1}" height="6"/></g>"#,
             number(cost, 1),
             x.at(from),
             x.at(at) - x.at(from)
         );
     }
+    let tx = x.at(s.total);
+    let _ = write!(
+        out,
+        r#"<line class="total" x1="{tx:.1}" y1="0" x2="{tx:.1}" y2="28"><title>total {}</title></line>"#,
+        number(s.total, 1)
+    );
     out.push_str("</svg>");
     out
 }

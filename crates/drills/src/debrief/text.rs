@@ -86,31 +86,17 @@ fn timings(d: &Debrief, out: &mut String) {
         .map(|t| format!(" (from the first root fault, {})", offset(d.offset(t))))
         .unwrap_or_else(|| " (no root fault started)".into());
     let _ = writeln!(out, "\nTimings{from}");
-    let t = &d.timings;
-    let rows = [
-        ("detect", t.detect_s, None),
-        (
-            "acknowledge",
-            t.acknowledge_s,
-            Some(d.targets.acknowledge_s),
-        ),
-        ("mitigate", t.mitigate_s, Some(d.targets.mitigate_s)),
-        ("resolve", t.resolve_s, Some(d.targets.resolve_s)),
-    ];
-    for (name, value, target) in rows {
-        let target_text = target
+    for r in d.timing_rows() {
+        let target = r
+            .target_s
             .map(|x| format!("target {}", duration(x)))
             .unwrap_or_default();
-        let verdict = match (value, target) {
-            (Some(v), Some(x)) if v <= x => "met",
-            (Some(_), Some(_)) => "late",
-            (None, Some(_)) => "never",
-            _ => "",
-        };
         let _ = writeln!(
             out,
-            "  {name:<12} {:>8}   {target_text:<16} {verdict}",
-            maybe_duration(value)
+            "  {:<12} {:>8}   {target:<16} {}",
+            r.name,
+            maybe_duration(r.took_s),
+            r.verdict
         );
     }
 }
