@@ -1,46 +1,126 @@
-//! The numbers and views of a drill, from the journal (placeholder until
-//! timings, score and debrief land).
+//! A drill's numbers and views for the API: score, history rows, and the
+//! debrief with its SLI series queried from the metrics store. Timings and
+//! scores are always computed from the journal (`timings.rs`, `score.rs`).
 
-use serde_json::{Value, json};
+use chrono::Utc;
+use telemetry::promql::Value as PromValue;
 use wire::Event;
 
 use crate::DrillError;
-use crate::engine::DrillEngine;
+use crate::debrief::{Debrief, Series, empty_series};
+use crate::engine::{DrillEngine, HistoryFilter, persist};
+use crate::history::HistoryRow;
 use crate::record::DrillRecord;
+use crate::score::{Role, score};
+use crate::timings::{Timings, timings};
 
 /// The trainee's total score.
-pub fn trainee_score(r: &DrillRecord, _events: &[Event]) -> f64 {
-    let met = r
-        .state
-        .objectives
-        .iter()
-        .filter(|o| o.met.is_some())
-        .count();
-    let total = r.state.objectives.len().max(1);
-    100.0 * met as f64 / total as f64
+pub fn trainee_score(r: &DrillRecord, events: &[Event]) -> f64 {
+    score(r, &timings(r, events), &r.trainee, Role::Trainee).total
 }
 
-pub async fn history_row(_e: &DrillEngine, r: &DrillRecord) -> Value {
-    crate::api::public_view(r)
+/// One row of `drill history`. A running drill shows no timings yet
+/// (they would tell when the fault began).
+pub async fn history_row(e: &DrillEngine, r: &DrillRecord) -> HistoryRow {
+    let (score, t) = if r.running() {
+        (0.0, Timings::default())
+    } else {
+        match e.events_of(r, None).await {
+            Ok(ev) => {
+                let t = timings(r, &ev);
+                (score(r, &t, &r.trainee, Role::Trainee).total, t)
+            }
+            Err(err) => {
+                tracing::warn!(drill = r.id, error = %err, "history row without journal");
+                (0.0, Timings::default())
+            }
+        }
+    };
+    HistoryRow {
+        drill: r.id,
+        scenario: r.scenario.id.clone(),
+        title: r.scenario.title.clone(),
+        trainee: r.trainee.clone(),
+        shadow: r.shadow.clone(),
+        started: r.started,
+        ended: r.ended,
+        outcome: r.outcome,
+        score,
+        timings: t,
+    }
 }
 
-pub async fn debrief(e: &DrillEngine, r: &DrillRecord) -> Result<Value, DrillError> {
+/// The SLIs of the query objectives over the drill, a minute before it
+/// began to its end (or now).
+async fn series(e: &DrillEngine, r: &DrillRecord) -> Vec<Series> {
+    let start = (r.started - chrono::Duration::seconds(60)).timestamp_millis();
+    let end = r.ended.unwrap_or_else(Utc::now).timestamp_millis();
+    let step = ((end - start) / 240).max(1000);
+    let mut out = empty_series(r);
+    for s in &mut out {
+        let window = r
+            .scenario
+            .objectives
+            .iter()
+            .find(|o| o.id == s.id)
+            .and_then(|o| match &o.check {
+                crate::scenario::Check::Query { window, .. } => Some(*window),
+                crate::scenario::Check::Journal { .. } => None,
+            })
+            .unwrap_or(std::time::Duration::from_secs(60));
+        let expr = crate::engine::expression(&s.expr, window);
+        let storage = e.storage().clone();
+        let result = tokio::task::spawn_blocking(move || {
+            telemetry::promql::Engine::default().range_query(storage.as_ref(), &expr, start, end, step)
+        })
+        .await;
+        match result {
+            Ok(Ok(q)) => {
+                if let PromValue::Matrix(m) = q.value
+                    && let Some(first) = m.first()
+                {
+                    s.points = first
+                        .samples
+                        .iter()
+                        .map(|p| (p.t as f64 / 1000.0, p.v))
+                        .collect();
+                }
+            }
+            Ok(Err(err)) => tracing::warn!(series = %s.id, error = %err, "debrief series query failed"),
+            Err(err) => tracing::warn!(series = %s.id, error = %err, "debrief series query panicked"),
+        }
+    }
+    out
+}
+
+pub async fn debrief(e: &DrillEngine, r: &DrillRecord) -> Result<Debrief, DrillError> {
     let events = e.events_of(r, None).await?;
-    Ok(json!({"drill": r, "events": events, "score": trainee_score(r, &events)}))
+    let series = series(e, r).await;
+    Ok(crate::debrief::build(r, &events, series))
 }
 
-pub async fn debrief_html(
-    _e: &DrillEngine,
-    r: &DrillRecord,
-    _d: &Value,
-) -> Result<String, DrillError> {
-    Ok(format!("<!doctype html><title>drill {}</title>", r.id))
+pub async fn debrief_html(e: &DrillEngine, r: &DrillRecord, d: &Debrief) -> Result<String, DrillError> {
+    let past = persist::list(
+        e.db(),
+        &HistoryFilter {
+            trainee: Some(r.trainee.clone()),
+            limit: Some(50),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut rows = Vec::new();
+    for p in past.iter().filter(|p| !p.running()) {
+        rows.push(history_row(e, p).await);
+    }
+    rows.reverse();
+    Ok(crate::debrief::html::html(d, &rows))
 }
 
-pub fn debrief_text(d: &Value) -> String {
-    format!("{d:#}\n")
+pub fn debrief_text(d: &Debrief) -> String {
+    crate::debrief::text::text(d)
 }
 
-pub fn history_text(rows: &[Value]) -> String {
-    rows.iter().map(|r| format!("{r}\n")).collect()
+pub fn history_text(rows: &[HistoryRow]) -> String {
+    crate::history::table(rows)
 }

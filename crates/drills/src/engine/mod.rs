@@ -21,6 +21,7 @@ use tokio::sync::Mutex;
 use wire::{EventSink, NewEvent};
 
 pub use apply::LabHands;
+pub use objectives::expression;
 pub use persist::HistoryFilter;
 
 use crate::DrillError;

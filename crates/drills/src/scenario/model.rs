@@ -86,6 +86,8 @@ pub struct FaultDef {
 /// and title is the chosen variant's service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
+// One per fault, never in bulk; boxing would only burden every match.
+#[allow(clippy::large_enum_variant)]
 pub enum FaultAction {
     /// Through the fault controller (chaos kinds); lasts until remedied or
     /// the drill ends (its `for` is ignored).

@@ -2,6 +2,8 @@
 //! ports in a temporary data dir, stopped (children included) on drop.
 #![allow(dead_code)]
 
+pub mod responder;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
