@@ -182,7 +182,10 @@ fn bad_release_loads_with_its_values_and_the_defaults() {
     assert_eq!((s.typical, s.time_limit), (secs(15 * 60), secs(25 * 60)));
     assert!(!s.shadow);
     assert!(s.briefing.starts_with("You are on call for the shop"));
-    assert!(!s.briefing.contains("productcatalog"), "never names the fault");
+    assert!(
+        !s.briefing.contains("productcatalog"),
+        "never names the fault"
+    );
     assert_eq!(s.setup.len(), 2);
 
     let [f] = s.faults.as_slice() else {
@@ -221,10 +224,17 @@ fn bad_release_loads_with_its_values_and_the_defaults() {
         panic!("a query objective")
     };
     assert_eq!((*op, *threshold), (Cmp::Ge, 0.99));
-    assert_eq!((*hold, *window), (secs(60), secs(60)), "window defaults to 1m");
+    assert_eq!(
+        (*hold, *window),
+        (secs(60), secs(60)),
+        "window defaults to 1m"
+    );
     assert_eq!(s.objectives[0].actor, Actor::Anyone, "queries: anyone");
     let promql = s.objectives[0].check.promql().unwrap();
-    assert!(promql.contains("[1m]") && !promql.contains("{{"), "{promql}");
+    assert!(
+        promql.contains("[1m]") && !promql.contains("{{"),
+        "{promql}"
+    );
     let Check::Journal { event } = &s.objectives[2].check else {
         panic!("an event objective")
     };
@@ -280,4 +290,169 @@ fn a_scenario_can_be_read_from_its_text_too() {
         .unwrap();
     let s = scenario::parse(text, "mine.yaml").unwrap();
     assert_eq!(s, bundled::find("bad-release").unwrap());
+}
+
+#[test]
+fn the_documentation_shows_the_bundled_example_as_it_is() {
+    let doc = std::fs::read_to_string("../../docs/drills.md").unwrap();
+    let (_, text) = bundled::FILES
+        .iter()
+        .find(|(n, _)| *n == "bad-release.yaml")
+        .unwrap();
+    assert!(
+        doc.contains(text.trim_end()),
+        "docs/drills.md shows an old bad-release.yaml"
+    );
+}
+
+/// A small valid scenario the next test breaks one piece at a time.
+const TINY: &str = include_str!("bad/no-root-fault.yaml");
+
+fn tiny() -> String {
+    TINY.replace("    root: false\n", "")
+}
+
+/// `tiny()` with `old` replaced by `new` (which must be there).
+fn with(old: &str, new: &str) -> String {
+    let base = tiny();
+    assert!(base.contains(old), "{old}");
+    base.replacen(old, new, 1)
+}
+
+#[test]
+fn the_other_documented_messages() {
+    scenario::parse(&tiny(), "t.yaml").expect("the base is valid");
+    let release = "    release: {service: productcatalog, version: v2}\n";
+    let cases: Vec<(String, &str)> = vec![
+        (
+            with(release, ""),
+            "a fault needs an action: one of release, inject, surge or config, or variants",
+        ),
+        (
+            with(
+                release,
+                "    variants:\n      - {surge: {rps: 100}, release: {service: cart, version: v1}}\n",
+            ),
+            "a variant does exactly one of release, inject, surge or config; this one has release and surge",
+        ),
+        (
+            with(release, "    variants: []\n"),
+            "name at least one variant",
+        ),
+        (
+            with(release, "    variants: [{surge: {rps: 100}}]\n")
+                .replace("subject: productcatalog}", "subject: \"{service}\"}"),
+            "{service} names the fault's service, but its surge has none",
+        ),
+        (
+            with("after: 30s", "after: 2m..30s"),
+            "the range 2m..30s ends before it starts",
+        ),
+        (
+            with("typical: 5m", "typical: 30m").replace("time_limit: 10m", "time_limit: 25m"),
+            "typical (30m) is longer than time_limit (25m)",
+        ),
+        (with("note: rolled back", "note: \"\""), "must not be empty"),
+        (
+            with(
+                "    remedies:\n      - when: {kind: rollback.finished, subject: productcatalog}\n        note: rolled back\n",
+                "    remedies: []\n",
+            ),
+            "a root fault needs at least one remedy (or root: false)",
+        ),
+        (
+            with(
+                "faults:\n",
+                "setup:\n  - {op: scale, service: cart, instances: 2, version: v1}\nfaults:\n",
+            ),
+            "op scale takes service and instances; version does not go with it",
+        ),
+        (
+            with(
+                "faults:\n",
+                "setup:\n  - {op: restart, service: cart}\nfaults:\n",
+            ),
+            "unknown op \"restart\": load, config, scale or deploy",
+        ),
+        (
+            with("    event: {kind: page.acknowledged}\n", ""),
+            "an objective has either query (a PromQL condition) or event (a journal event)",
+        ),
+        (
+            with(
+                "    event: {kind: page.acknowledged}\n",
+                "    query: up\n    op: \">=\"\n    threshold: 1\n",
+            ),
+            "a query objective needs op (>=, <=, > or <), threshold and hold; missing: hold",
+        ),
+        (
+            with(
+                "    event: {kind: page.acknowledged}\n",
+                "    event: {kind: page.acknowledged}\n    op: \">=\"\n    threshold: 1\n",
+            ),
+            "op, threshold belong to query objectives, not to an event objective",
+        ),
+        (
+            with(
+                "subject: productcatalog}",
+                "subject: productcatalog, attrs: {to: {less: 3}}}",
+            ),
+            "a condition has equals, gte or lte, not \"less\"",
+        ),
+        (
+            with("faults:\n", "setup:\n  - {op: load, rps: 0}\nfaults:\n"),
+            "rps is journeys per second, above 0",
+        ),
+        (
+            format!("{}scoring: {{weights: {{speed: -1}}}}\n", tiny()),
+            "a weight is a number of points, 0 or more",
+        ),
+    ];
+    let doc = std::fs::read_to_string("../../docs/drills.md").unwrap();
+    for (text, want) in cases {
+        let err = scenario::parse(&text, "t.yaml")
+            .expect_err(want)
+            .to_string();
+        assert!(err.contains(want), "want {want}\ngot {err}\nin\n{text}");
+        assert_eq!(err.lines().count(), 1, "one problem: {err}");
+        assert!(
+            doc.contains(&format!("`{want}`")),
+            "docs/drills.md lacks `{want}`"
+        );
+    }
+}
+
+#[test]
+fn variants_relief_and_config_values_load() {
+    let text = with(
+        "    release: {service: productcatalog, version: v2}\n",
+        "    variants:\n      - {release: {service: productcatalog, version: v2}}\n      - {inject: {kind: error, service: cart, status: 503}}\n      - {config: {service: frontend, set: {timeout.cart: 50ms, draining: true, concurrency_limit: 4}}}\n",
+    )
+    .replace(
+        "        note: rolled back\n",
+        "        note: rolled back\n      - when: [{kind: instance.restarted, subject: \"{service}/*\"}, {kind: page.acknowledged, actor: trainee}]\n        relief: 3m\n        note: restarted {service}\n",
+    );
+    let s = scenario::parse(&text, "t.yaml").unwrap_or_else(|e| panic!("{e}"));
+    let f = &s.faults[0];
+    assert_eq!(f.variants.len(), 3);
+    let FaultAction::Config { set, .. } = &f.variants[2] else {
+        panic!("{:?}", f.variants[2])
+    };
+    assert_eq!(set["draining"], "true");
+    assert_eq!(set["concurrency_limit"], "4");
+    assert_eq!(f.remedies[1].when.len(), 2);
+    assert_eq!(f.remedies[1].when[1].actor, Actor::Trainee);
+    assert_eq!(
+        f.remedies[1].effect,
+        Effect::Relief {
+            for_: Duration::from_secs(180)
+        }
+    );
+    // A config value the instances refuse is refused here too.
+    let bad = text.replace("timeout.cart: 50ms", "timeout.cart: soon");
+    let err = scenario::parse(&bad, "t.yaml").unwrap_err().to_string();
+    assert!(
+        err.contains("faults[0].variants[2].config.set.timeout.cart: timeout.cart: \"soon\" is not a duration"),
+        "{err}"
+    );
 }

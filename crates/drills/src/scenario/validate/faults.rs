@@ -9,7 +9,7 @@ use serde_saphyr::Spanned as S;
 
 use super::{Ctx, Ids, events};
 use crate::scenario::model::{Effect, FaultAction, FaultDef, Remedy};
-use crate::scenario::raw::{ActionRef, RawFault, RawRemedy, Text};
+use crate::scenario::raw::{ActionRef, OneOrMany, RawAction, RawFault, RawMatch, RawRemedy, Text};
 
 const ACTIONS: &str = "release, inject, surge or config";
 
@@ -125,9 +125,9 @@ fn fault(
     }
 }
 
+/// Whether a remedy's matchers use `{service}`.
 fn uses_service(r: &RawRemedy) -> bool {
-    use crate::scenario::raw::OneOrMany;
-    let list: Vec<&crate::scenario::raw::RawMatch> = match &r.when.value {
+    let list: Vec<&RawMatch> = match &r.when.value {
         OneOrMany::One(m) => vec![m],
         OneOrMany::Many(l) => l.iter().map(|m| &m.value).collect(),
     };
@@ -189,11 +189,7 @@ fn after(
     (min, max)
 }
 
-fn variants(
-    c: &mut Ctx,
-    list: &S<Vec<S<crate::scenario::raw::RawAction>>>,
-    field: &str,
-) -> Vec<FaultAction> {
+fn variants(c: &mut Ctx, list: &S<Vec<S<RawAction>>>, field: &str) -> Vec<FaultAction> {
     if list.value.is_empty() {
         c.at(list, field, "name at least one variant");
     }
