@@ -34,8 +34,12 @@ use crate::scenario::{FaultAction, Hint, Scenario};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartRequest {
-    /// A bundled scenario's id (the API resolves it).
+    /// A bundled scenario's id, or the name of the file in `text`.
     pub scenario: String,
+    /// A scenario file's text (an instructor's own scenario); checked like
+    /// the bundled ones, every mistake reported with `scenario` as its file.
+    #[serde(default)]
+    pub text: Option<String>,
     pub trainee: String,
     #[serde(default)]
     pub shadow: Option<String>,

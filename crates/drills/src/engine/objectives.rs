@@ -13,7 +13,7 @@ use crate::scenario::Check;
 
 /// `expr` with `{{.window}}` filled.
 pub fn expression(expr: &str, window: std::time::Duration) -> String {
-    expr.replace("{{.window}}", &diag::duration::format(window))
+    crate::scenario::fill_window(expr, window)
 }
 
 impl DrillEngine {

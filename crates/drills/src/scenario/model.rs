@@ -207,6 +207,34 @@ pub enum Check {
     Journal { event: EventMatch },
 }
 
+/// The placeholder of a query objective's range: its `window`.
+pub const WINDOW: &str = "{{.window}}";
+
+impl Check {
+    /// A query objective's PromQL with `{{.window}}` filled; `None` for a
+    /// journal objective.
+    pub fn promql(&self) -> Option<String> {
+        match self {
+            Check::Query { expr, window, .. } => Some(fill_window(expr, *window)),
+            Check::Journal { .. } => None,
+        }
+    }
+}
+
+/// `expr` with every `{{.window}}` replaced by `window` as a PromQL
+/// duration (`1m`, `30s`, `1500ms`).
+pub fn fill_window(expr: &str, window: Duration) -> String {
+    let ms = window.as_millis();
+    let text = if ms > 0 && ms.is_multiple_of(60_000) {
+        format!("{}m", ms / 60_000)
+    } else if ms > 0 && ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    };
+    expr.replace(WINDOW, &text)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Cmp {
     #[serde(rename = ">=")]
