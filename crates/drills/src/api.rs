@@ -147,8 +147,11 @@ async fn start(
     body: Result<axum::Json<StartRequest>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<Value> {
     let axum::Json(req) = body?;
-    let scenario = bundled::find(&req.scenario)
-        .ok_or_else(|| DrillError::UnknownScenario(req.scenario.clone()))?;
+    let scenario = match &req.text {
+        Some(text) => crate::scenario::parse(text, &req.scenario).map_err(DrillError::from)?,
+        None => bundled::find(&req.scenario)
+            .ok_or_else(|| DrillError::UnknownScenario(req.scenario.clone()))?,
+    };
     let r = e.start(&scenario, &req).await?;
     Ok(success(public_view(&r)))
 }

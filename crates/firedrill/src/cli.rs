@@ -812,7 +812,7 @@ pub enum DrillCmd {
         after_help = "Examples:\n  firedrill drill start bad-release --trainee alice --seed 42\n  firedrill drill start shadow-checkout --trainee alice --shadow erin\n  firedrill drill start bad-release --trainee alice --scale 0.2   # a 25-minute drill in 5"
     )]
     Start {
-        /// Scenario id (see `firedrill drill list`).
+        /// Scenario id (see `firedrill drill list`), or a scenario file (docs/drills.md).
         scenario: String,
         /// Who is on call for the drill (a handle of the on-call file).
         #[arg(long)]

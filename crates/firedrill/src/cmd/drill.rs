@@ -73,10 +73,18 @@ pub async fn run(cli: &Cli, cmd: &DrillCmd) -> Result<()> {
             seed,
             scale,
         } => {
-            let body = json!({
+            let mut body = json!({
                 "scenario": scenario, "trainee": trainee, "shadow": shadow,
                 "seed": seed, "scale": scale,
             });
+            // A scenario file of one's own: its text goes to the lab, which
+            // checks it like the bundled ones.
+            let path = std::path::Path::new(scenario);
+            if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading the scenario file {}", path.display()))?;
+                body["text"] = json!(text);
+            }
             let v = client.post("/api/drills", body).await?;
             output::emit(cli.output, &v, || {
                 println!(
