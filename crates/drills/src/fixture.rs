@@ -378,6 +378,7 @@ pub fn finished_record() -> DrillRecord {
             met: Some(t(520)),
             since: Some(t(400)),
             value: Some(0.999),
+            violated: true,
         },
         ObjectiveState {
             met: Some(t(185)),

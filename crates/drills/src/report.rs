@@ -71,7 +71,13 @@ async fn series(e: &DrillEngine, r: &DrillRecord) -> Vec<Series> {
         let expr = crate::engine::expression(&s.expr, window);
         let storage = e.storage().clone();
         let result = tokio::task::spawn_blocking(move || {
-            telemetry::promql::Engine::default().range_query(storage.as_ref(), &expr, start, end, step)
+            telemetry::promql::Engine::default().range_query(
+                storage.as_ref(),
+                &expr,
+                start,
+                end,
+                step,
+            )
         })
         .await;
         match result {
@@ -86,8 +92,12 @@ async fn series(e: &DrillEngine, r: &DrillRecord) -> Vec<Series> {
                         .collect();
                 }
             }
-            Ok(Err(err)) => tracing::warn!(series = %s.id, error = %err, "debrief series query failed"),
-            Err(err) => tracing::warn!(series = %s.id, error = %err, "debrief series query panicked"),
+            Ok(Err(err)) => {
+                tracing::warn!(series = %s.id, error = %err, "debrief series query failed")
+            }
+            Err(err) => {
+                tracing::warn!(series = %s.id, error = %err, "debrief series query panicked")
+            }
         }
     }
     out
@@ -99,7 +109,11 @@ pub async fn debrief(e: &DrillEngine, r: &DrillRecord) -> Result<Debrief, DrillE
     Ok(crate::debrief::build(r, &events, series))
 }
 
-pub async fn debrief_html(e: &DrillEngine, r: &DrillRecord, d: &Debrief) -> Result<String, DrillError> {
+pub async fn debrief_html(
+    e: &DrillEngine,
+    r: &DrillRecord,
+    d: &Debrief,
+) -> Result<String, DrillError> {
     let past = persist::list(
         e.db(),
         &HistoryFilter {

@@ -807,6 +807,12 @@ pub enum DrillCmd {
         after_help = "Example:\n  firedrill drill list\n  firedrill drill list --output json"
     )]
     List,
+    /// Check scenario files (every mistake with file:line:column), without a lab.
+    #[command(after_help = "Example:\n  firedrill drill check my-drill.yaml")]
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Start a drill for a trainee (one at a time per lab).
     #[command(
         after_help = "Examples:\n  firedrill drill start bad-release --trainee alice --seed 42\n  firedrill drill start shadow-checkout --trainee alice --shadow erin\n  firedrill drill start bad-release --trainee alice --scale 0.2   # a 25-minute drill in 5"

@@ -36,7 +36,8 @@ fn start(id: &str, scale_to: Duration) -> Run {
     let limit = scenario["time_limit"].as_f64().expect("time limit");
     let scale = (scale_to.as_secs_f64() / limit).min(1.0);
     let trainee_token = lab.new_token("alice", "trainee");
-    let shadow = (scenario["shadow"] == true).then(|| ("erin".to_string(), lab.new_token("erin", "trainee")));
+    let shadow = (scenario["shadow"] == true)
+        .then(|| ("erin".to_string(), lab.new_token("erin", "trainee")));
     let (status, v) = lab.call(
         "POST",
         "/api/drills",
@@ -64,8 +65,9 @@ fn debrief(lab: &Lab, id: i64) -> Value {
 
 /// Fault start times as planned, checked against when they really began.
 fn planned_starts(d: &Value) -> Vec<f64> {
-    let started = chrono::DateTime::parse_from_rfc3339(d["drill"]["started"].as_str().unwrap_or(""))
-        .expect("start time");
+    let started =
+        chrono::DateTime::parse_from_rfc3339(d["drill"]["started"].as_str().unwrap_or(""))
+            .expect("start time");
     d["faults"]
         .as_array()
         .expect("faults")
@@ -91,21 +93,47 @@ fn ideal_and_idle(id: &str) {
     let clock = Duration::from_secs(60);
     // The ideal responder.
     let ideal = start(id, clock);
-    let limit = Duration::from_secs_f64(ideal.scenario["time_limit"].as_f64().unwrap_or(60.0)).min(clock);
-    play_ideal(&ideal.lab, ideal.drill, &ideal.people, limit + Duration::from_secs(30));
+    let limit =
+        Duration::from_secs_f64(ideal.scenario["time_limit"].as_f64().unwrap_or(60.0)).min(clock);
+    play_ideal(
+        &ideal.lab,
+        ideal.drill,
+        &ideal.people,
+        limit + Duration::from_secs(30),
+    );
     let end = wait_end(&ideal.lab, ideal.drill, Duration::from_secs(30));
     let d = debrief(&ideal.lab, ideal.drill);
-    assert_eq!(end["outcome"], "completed", "{id}: the ideal path did not complete the drill:\n{}", ideal.lab.get(&format!("/api/drills/{}/debrief?format=text", ideal.drill)));
+    assert_eq!(
+        end["outcome"],
+        "completed",
+        "{id}: the ideal path did not complete the drill:\n{}",
+        ideal
+            .lab
+            .get(&format!("/api/drills/{}/debrief?format=text", ideal.drill))
+    );
     let score = d["scores"][0]["total"].as_f64().expect("score");
-    assert!(score >= 70.0, "{id}: the ideal path scored only {score}: {}", d["scores"]);
-    assert!(d["objectives"].as_array().expect("objectives").iter().all(|o| !o["met"].is_null()));
+    assert!(
+        score >= 70.0,
+        "{id}: the ideal path scored only {score}: {}",
+        d["scores"]
+    );
+    assert!(
+        d["objectives"]
+            .as_array()
+            .expect("objectives")
+            .iter()
+            .all(|o| !o["met"].is_null())
+    );
     let ideal_plan = planned_starts(&d);
     drop(ideal);
 
     // The responder who does nothing.
     let idle = start(id, clock);
     let end = wait_end(&idle.lab, idle.drill, clock + Duration::from_secs(30));
-    assert_eq!(end["outcome"], "timed_out", "{id}: doing nothing must time out");
+    assert_eq!(
+        end["outcome"], "timed_out",
+        "{id}: doing nothing must time out"
+    );
     let d = debrief(&idle.lab, idle.drill);
     let score = d["scores"][0]["total"].as_f64().expect("score");
     assert!(score <= 30.0, "{id}: doing nothing scored {score}");
@@ -125,7 +153,22 @@ macro_rules! scenario_tests {
 }
 
 scenario_tests! {
+    ad_blackhole => "ad-blackhole",
+    bad_config_push => "bad-config-push",
     bad_release => "bad-release",
+    gateway_frozen_instance => "gateway-frozen-instance",
+    health_flap => "health-flap",
+    karma_bad_release => "karma-bad-release",
+    log_disk_filling => "log-disk-filling",
+    loud_not_cause => "loud-not-cause",
+    memory_leak_release => "memory-leak-release",
+    noisy_alert => "noisy-alert",
+    queue_backlog => "queue-backlog",
+    retry_storm => "retry-storm",
+    router_leak => "router-leak",
+    shadow_hung_checkout => "shadow-hung-checkout",
+    surge_overload => "surge-overload",
+    weather_blackhole => "weather-blackhole",
     weather_latency => "weather-latency",
 }
 
@@ -138,7 +181,9 @@ fn the_answer_stays_hidden_until_the_debrief() {
     let t = run.people.trainee_token.clone();
     common::eventually(30, || {
         let s = lab.get("/api/drills/current/state");
-        s["data"]["state"]["faults"][0]["started"].as_str().map(|_| ())
+        s["data"]["state"]["faults"][0]["started"]
+            .as_str()
+            .map(|_| ())
     })
     .expect("the fault begins");
     for path in [
@@ -147,24 +192,51 @@ fn the_answer_stays_hidden_until_the_debrief() {
         "/api/drills/scenarios/bad-release".to_string(),
         format!("/api/drills/{}/debrief", run.drill),
     ] {
-        assert_eq!(lab.status_of("GET", &path, Some(&t)), 403, "{path} must be refused to a trainee");
+        assert_eq!(
+            lab.status_of("GET", &path, Some(&t)),
+            403,
+            "{path} must be refused to a trainee"
+        );
     }
     let (status, events) = lab.call("GET", "/api/events?limit=1000", Some(&t), None);
     assert_eq!(status, 200);
-    let kinds: Vec<&str> = events["data"].as_array().expect("events").iter().filter_map(|e| e["kind"].as_str()).collect();
+    let kinds: Vec<&str> = events["data"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
     assert!(kinds.contains(&"drill.started"));
-    assert!(!kinds.iter().any(|k| k.starts_with("drill.fault") || k.starts_with("fault.")), "{kinds:?}");
+    assert!(
+        !kinds
+            .iter()
+            .any(|k| k.starts_with("drill.fault") || k.starts_with("fault.")),
+        "{kinds:?}"
+    );
     // The public face says nothing of the fault.
     let (_, cur) = lab.call("GET", "/api/drills/current", Some(&t), None);
     let text = cur.to_string();
     assert!(!text.contains("v2") && !text.contains("remed"), "{text}");
     // The instructor sees it all.
-    assert_eq!(lab.status_of("GET", "/api/drills/current/state", Some(&lab.token())), 200);
+    assert_eq!(
+        lab.status_of("GET", "/api/drills/current/state", Some(&lab.token())),
+        200
+    );
     let (status, _) = lab.call("POST", "/api/drills/current/end", Some(&lab.token()), None);
     assert_eq!(status, 200);
-    let (status, d) = lab.call("GET", &format!("/api/drills/{}/debrief", run.drill), Some(&t), None);
+    let (status, d) = lab.call(
+        "GET",
+        &format!("/api/drills/{}/debrief", run.drill),
+        Some(&t),
+        None,
+    );
     assert_eq!(status, 200, "{d}");
-    assert!(d["data"]["faults"][0]["title"].as_str().unwrap_or("").contains("productcatalog"));
+    assert!(
+        d["data"]["faults"][0]["title"]
+            .as_str()
+            .unwrap_or("")
+            .contains("productcatalog")
+    );
 }
 
 /// `up` stopped and started in the middle of a drill: the drill resumes
@@ -176,7 +248,9 @@ fn a_restart_resumes_the_drill() {
     let id = run.drill;
     let fault_start = common::eventually(60, || {
         let s = run.lab.get("/api/drills/current/state");
-        s["data"]["state"]["faults"][0]["started"].as_str().map(str::to_string)
+        s["data"]["state"]["faults"][0]["started"]
+            .as_str()
+            .map(str::to_string)
     })
     .expect("the fault begins");
     let people = run.people;
@@ -190,15 +264,30 @@ fn a_restart_resumes_the_drill() {
             .and_then(|i| i["version"].as_str().map(str::to_string))
             .filter(|v| v == "v2")
     });
-    assert!(version.is_some(), "the release was not re-applied after the restart");
+    assert!(
+        version.is_some(),
+        "the release was not re-applied after the restart"
+    );
     // Tokens live in the database: the trainee's still works.
     play_ideal(&lab, id, &people, Duration::from_secs(150));
     let end = wait_end(&lab, id, Duration::from_secs(30));
-    assert_eq!(end["outcome"], "completed", "{}", lab.get(&format!("/api/drills/{id}/debrief?format=text")));
+    assert_eq!(
+        end["outcome"],
+        "completed",
+        "{}",
+        lab.get(&format!("/api/drills/{id}/debrief?format=text"))
+    );
     let d = debrief(&lab, id);
-    assert_eq!(d["faults"][0]["started"].as_str(), Some(fault_start.as_str()), "t0 is the fault's first start");
+    assert_eq!(
+        d["faults"][0]["started"].as_str(),
+        Some(fault_start.as_str()),
+        "t0 is the fault's first start"
+    );
     let t0 = chrono::DateTime::parse_from_rfc3339(&fault_start).expect("t0");
-    let remedied = chrono::DateTime::parse_from_rfc3339(d["faults"][0]["remedied"].as_str().expect("remedied")).expect("time");
+    let remedied = chrono::DateTime::parse_from_rfc3339(
+        d["faults"][0]["remedied"].as_str().expect("remedied"),
+    )
+    .expect("time");
     let resolve = d["timings"]["resolve_s"].as_f64().expect("resolve");
     assert!(((remedied - t0).num_milliseconds() as f64 / 1000.0 - resolve).abs() < 0.01);
 }

@@ -33,9 +33,37 @@ async fn latest(client: &LabClient) -> Result<i64> {
         .context("no drill has run in this lab yet: start one with `firedrill drill start`")
 }
 
+/// `drill check`: every file, every mistake; fails if any has one.
+fn check(files: &[std::path::PathBuf]) -> Result<()> {
+    let mut bad = 0;
+    for f in files {
+        match drills::scenario::load(f) {
+            Ok(s) => println!(
+                "{}: ok ({}, {} fault(s), {} objective(s))",
+                f.display(),
+                s.id,
+                s.faults.len(),
+                s.objectives.len()
+            ),
+            Err(problems) => {
+                bad += 1;
+                eprintln!("{problems}");
+            }
+        }
+    }
+    if bad > 0 {
+        anyhow::bail!("{bad} of {} scenario file(s) have mistakes", files.len());
+    }
+    Ok(())
+}
+
 pub async fn run(cli: &Cli, cmd: &DrillCmd) -> Result<()> {
+    if let DrillCmd::Check { files } = cmd {
+        return check(files);
+    }
     let client = LabClient::new(cli);
     match cmd {
+        DrillCmd::Check { .. } => {}
         DrillCmd::List => {
             let v = client.get("/api/drills/scenarios").await?;
             output::emit(cli.output, &v, || {

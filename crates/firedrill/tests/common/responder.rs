@@ -23,18 +23,33 @@ fn operation(m: &Value) -> Option<(&'static str, String, Value)> {
     let subject = m["subject"].as_str().unwrap_or("");
     let attrs = &m["attrs"];
     let service = subject.split('/').next().unwrap_or("").to_string();
-    let index = subject.split('/').nth(1).and_then(|i| i.parse::<u32>().ok());
+    let index = subject
+        .split('/')
+        .nth(1)
+        .and_then(|i| i.parse::<u32>().ok());
     match kind {
-        "rollback.finished" | "rollback.started" => {
-            Some(("POST", "/api/lab/rollback".into(), json!({"service": service})))
-        }
+        "rollback.finished" | "rollback.started" => Some((
+            "POST",
+            "/api/lab/rollback".into(),
+            json!({"service": service}),
+        )),
         "deploy.finished" | "deploy.started" => {
             let version = attrs["to"]["equals"].as_str()?;
-            Some(("POST", "/api/lab/deploy".into(), json!({"service": service, "version": version})))
+            Some((
+                "POST",
+                "/api/lab/deploy".into(),
+                json!({"service": service, "version": version}),
+            ))
         }
         "service.scaled" => {
-            let n = attrs["to"]["gte"].as_f64().or_else(|| attrs["to"]["equals"].as_f64())?;
-            Some(("POST", "/api/lab/scale".into(), json!({"service": service, "instances": n.ceil() as u32})))
+            let n = attrs["to"]["gte"]
+                .as_f64()
+                .or_else(|| attrs["to"]["equals"].as_f64())?;
+            Some((
+                "POST",
+                "/api/lab/scale".into(),
+                json!({"service": service, "instances": n.ceil() as u32}),
+            ))
         }
         "instance.restarted" => {
             let mut body = json!({"service": service});
@@ -58,7 +73,10 @@ fn operation(m: &Value) -> Option<(&'static str, String, Value)> {
                     v.to_string()
                 } else {
                     let bound = cond["lte"].as_f64().or_else(|| cond["gte"].as_f64())?;
-                    if key.starts_with("timeout") || key.ends_with("interval") || key == "ejection_time" {
+                    if key.starts_with("timeout")
+                        || key.ends_with("interval")
+                        || key == "ejection_time"
+                    {
                         format!("{}ms", (bound * 1000.0).round() as u64)
                     } else {
                         (bound.round() as u64).to_string()
@@ -66,7 +84,11 @@ fn operation(m: &Value) -> Option<(&'static str, String, Value)> {
                 };
                 set.insert(key.to_string(), json!(value));
             }
-            Some(("POST", "/api/lab/config".into(), json!({"service": service, "set": set})))
+            Some((
+                "POST",
+                "/api/lab/config".into(),
+                json!({"service": service, "set": set}),
+            ))
         }
         _ => None,
     }
@@ -92,12 +114,22 @@ fn act(lab: &Lab, m: &Value, people: &People) -> bool {
     let page_action = match kind {
         "page.acknowledged" => Some(("acknowledge", json!({}))),
         "page.resolved" => Some(("resolve", json!({}))),
-        "page.noted" => Some(("notes", json!({"text": "looking at the checkout errors with my mentor"}))),
+        "page.noted" => Some((
+            "notes",
+            json!({"text": "looking at the checkout errors with my mentor"}),
+        )),
         _ => None,
     };
     if let Some((action, body)) = page_action {
-        let Some(id) = open_page(lab) else { return false };
-        let (status, _) = lab.call("POST", &format!("/api/pages/{id}/{action}"), Some(&token), Some(body));
+        let Some(id) = open_page(lab) else {
+            return false;
+        };
+        let (status, _) = lab.call(
+            "POST",
+            &format!("/api/pages/{id}/{action}"),
+            Some(&token),
+            Some(body),
+        );
         return status < 300;
     }
     match operation(m) {
@@ -123,7 +155,8 @@ pub fn play_ideal(lab: &Lab, drill: i64, people: &People, limit: Duration) {
     let deadline = Instant::now() + limit;
     let mut done: BTreeSet<String> = BTreeSet::new();
     while Instant::now() < deadline {
-        let (status, state) = lab.call("GET", "/api/drills/current/state", Some(&lab.token()), None);
+        let (status, state) =
+            lab.call("GET", "/api/drills/current/state", Some(&lab.token()), None);
         if status == 404 || state["data"]["id"].as_i64() != Some(drill) {
             return;
         }
@@ -148,8 +181,14 @@ pub fn play_ideal(lab: &Lab, drill: i64, people: &People, limit: Duration) {
                 }
             }
         }
-        let objectives = r["scenario"]["objectives"].as_array().cloned().unwrap_or_default();
-        let ostates = r["state"]["objectives"].as_array().cloned().unwrap_or_default();
+        let objectives = r["scenario"]["objectives"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let ostates = r["state"]["objectives"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let any_started = fstates.iter().any(|s| !s["started"].is_null());
         for (k, (o, st)) in objectives.iter().zip(ostates.iter()).enumerate() {
             let key = format!("objective{k}");
@@ -172,7 +211,10 @@ pub fn wait_end(lab: &Lab, id: i64, limit: Duration) -> Value {
         if v["data"]["running"] == false {
             return v["data"].clone();
         }
-        assert!(Instant::now() < deadline, "drill {id} did not end in {limit:?}: {v}");
+        assert!(
+            Instant::now() < deadline,
+            "drill {id} did not end in {limit:?}: {v}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
 }
