@@ -90,7 +90,7 @@ fn planned_starts(d: &Value) -> Vec<f64> {
 
 /// The whole check for one bundled scenario.
 fn ideal_and_idle(id: &str) {
-    let clock = Duration::from_secs(60);
+    let clock = Duration::from_secs(90);
     // The ideal responder.
     let ideal = start(id, clock);
     let limit =
@@ -109,7 +109,7 @@ fn ideal_and_idle(id: &str) {
         "{id}: the ideal path did not complete the drill:\n{}",
         ideal
             .lab
-            .get(&format!("/api/drills/{}/debrief?format=text", ideal.drill))
+            .get_text(&format!("/api/drills/{}/debrief?format=text", ideal.drill))
     );
     let score = d["scores"][0]["total"].as_f64().expect("score");
     assert!(
@@ -136,7 +136,11 @@ fn ideal_and_idle(id: &str) {
     );
     let d = debrief(&idle.lab, idle.drill);
     let score = d["scores"][0]["total"].as_f64().expect("score");
-    assert!(score <= 30.0, "{id}: doing nothing scored {score}");
+    assert!(
+        score <= 30.0,
+        "{id}: doing nothing scored {score}:\n{}",
+        idle.lab.get_text(&format!("/api/drills/{}/debrief?format=text", idle.drill))
+    );
     // Same seed, same fault times.
     assert_eq!(planned_starts(&d), ideal_plan, "{id}: same seed, same plan");
 }
@@ -275,7 +279,7 @@ fn a_restart_resumes_the_drill() {
         end["outcome"],
         "completed",
         "{}",
-        lab.get(&format!("/api/drills/{id}/debrief?format=text"))
+        lab.get_text(&format!("/api/drills/{id}/debrief?format=text"))
     );
     let d = debrief(&lab, id);
     assert_eq!(

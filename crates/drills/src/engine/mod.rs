@@ -382,6 +382,9 @@ impl DrillEngine {
         now: DateTime<Utc>,
     ) {
         let remaining = self.remaining(r, now);
+        // The fault begins when its action begins (a release's first
+        // instance, not the end of the rollout).
+        let started = Utc::now();
         let (chaos_id, undo) = match self.hands.start(&pf.action, remaining).await {
             Ok(x) => x,
             Err(e) => {
@@ -391,7 +394,6 @@ impl DrillEngine {
                 return;
             }
         };
-        let started = Utc::now();
         let st = &mut r.state.faults[i];
         st.started = Some(started);
         st.chaos_id = chaos_id;

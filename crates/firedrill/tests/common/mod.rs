@@ -146,6 +146,16 @@ impl Lab {
         r.send().and_then(|r| r.json()).unwrap_or(Value::Null)
     }
 
+    /// A GET as the lab's owner; the body as text.
+    pub fn get_text(&self, path: &str) -> String {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(self.token())
+            .send()
+            .and_then(|r| r.text())
+            .unwrap_or_default()
+    }
+
     /// Any request with any token (or none): the status and JSON body.
     pub fn call(
         &self,

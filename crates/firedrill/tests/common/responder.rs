@@ -163,7 +163,20 @@ pub fn play_ideal(lab: &Lab, drill: i64, people: &People, limit: Duration) {
         let r = &state["data"];
         let faults = r["plan"]["faults"].as_array().cloned().unwrap_or_default();
         let fstates = r["state"]["faults"].as_array().cloned().unwrap_or_default();
+        // As on call: the page first, then the fix.
+        let page_pending = r["scenario"]["objectives"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .zip(r["state"]["objectives"].as_array().into_iter().flatten())
+            .any(|(o, st)| {
+                st["met"].is_null()
+                    && o["check"]["event"]["kind"].as_str().is_some_and(|k| k.starts_with("page.acknowledged"))
+            });
         for (i, (f, st)) in faults.iter().zip(fstates.iter()).enumerate() {
+            if page_pending {
+                break;
+            }
             if st["started"].is_null() || !st["remedied"].is_null() {
                 continue;
             }
