@@ -141,6 +141,9 @@ pub enum Command {
         /// Show at most this many past events.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// During a drill, also show its hidden events (faults): the answer.
+        #[arg(long)]
+        reveal: bool,
     },
     /// Fetch a trace by id from every instance and print its spans as a tree.
     #[command(after_help = "Example:\n  firedrill trace 4bf92f3577b34da6a3ce929d0e0e4736")]
@@ -772,9 +775,13 @@ pub enum FaultCmd {
         after_help = "Examples:\n  firedrill fault inject latency --service recommendation --delay 800ms --jitter 200ms --percent 50 --for 10m\n  firedrill fault inject error --service cart --status 503 --percent 20\n  firedrill fault inject blackhole --service ad --caller frontend\n  firedrill fault inject refuse --service payment --instances 0\n  firedrill fault inject cpu --service checkout --share 0.8\n  firedrill fault inject memory --service cart --mb-per-s 20 --cap-mb 300\n  firedrill fault inject disk --service email --size-mb 200\n  firedrill fault inject kill --service cart --instances 1\n  firedrill fault inject pause --service currency --for 30s\n  firedrill fault inject bad-version --service productcatalog"
     )]
     Inject(Box<FaultArgs>),
-    /// Active faults.
+    /// Active faults (during a drill they are its answer: needs --reveal).
     #[command(after_help = "Example:\n  firedrill fault list")]
-    List,
+    List {
+        /// Show them even while a drill runs.
+        #[arg(long)]
+        reveal: bool,
+    },
     /// End a fault now (or all of them).
     #[command(after_help = "Example:\n  firedrill fault clear f3\n  firedrill fault clear --all")]
     Clear {

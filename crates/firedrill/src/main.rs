@@ -57,11 +57,13 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
             since,
             follow,
             limit,
+            reveal,
         } => {
             let f = cmd::events::Selection {
                 kind: kind.clone(),
                 subject: subject.clone(),
                 since: *since,
+                hide: !*reveal && cmd::drill::running(cli).await,
             };
             cmd::events::run(cli, &f, *follow, *limit).await
         }

@@ -139,7 +139,8 @@ fn ideal_and_idle(id: &str) {
     assert!(
         score <= 30.0,
         "{id}: doing nothing scored {score}:\n{}",
-        idle.lab.get_text(&format!("/api/drills/{}/debrief?format=text", idle.drill))
+        idle.lab
+            .get_text(&format!("/api/drills/{}/debrief?format=text", idle.drill))
     );
     // Same seed, same fault times.
     assert_eq!(planned_starts(&d), ideal_plan, "{id}: same seed, same plan");

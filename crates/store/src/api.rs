@@ -45,6 +45,9 @@ struct Params {
     subject: Option<String>,
     after_id: Option<i64>,
     limit: Option<i64>,
+    /// `false`: leave hidden kinds out even for an instructor (the CLI of
+    /// someone studying alone with the lab's own token, during a drill).
+    hidden: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,7 +91,7 @@ async fn list(
         subject: p.subject,
         after_id: p.after_id,
         limit: Some(p.limit.unwrap_or(1000).clamp(1, 100_000)),
-        without_hidden: !who.sees_hidden(),
+        without_hidden: !who.sees_hidden() || p.hidden == Some(false),
     };
     Ok(success(api.journal.list(&f).await?))
 }
@@ -131,7 +134,7 @@ async fn stream(
     let Query(p) = q?;
     let rx = api.journal.subscribe();
     let kind = p.kind;
-    let hidden_ok = who.sees_hidden();
+    let hidden_ok = who.sees_hidden() && p.hidden != Some(false);
     let stream = futures_util::stream::unfold(rx, move |mut rx| {
         let kind = kind.clone();
         async move {

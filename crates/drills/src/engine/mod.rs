@@ -7,6 +7,7 @@
 //! restart of `up` resumes the drill where it was.
 
 mod apply;
+mod metrics;
 mod objectives;
 mod observe;
 pub mod persist;
@@ -21,6 +22,7 @@ use tokio::sync::Mutex;
 use wire::{EventSink, NewEvent};
 
 pub use apply::LabHands;
+pub use metrics::EngineMetrics;
 pub use objectives::expression;
 pub use persist::HistoryFilter;
 
@@ -59,6 +61,7 @@ pub struct DrillEngine {
     promql: telemetry::promql::Engine,
     roster: Option<Arc<dyn Roster>>,
     current: Mutex<Option<DrillRecord>>,
+    metrics: EngineMetrics,
 }
 
 fn secs(d: chrono::TimeDelta) -> Duration {
@@ -83,7 +86,12 @@ impl DrillEngine {
             promql: telemetry::promql::Engine::default(),
             roster,
             current: Mutex::new(None),
+            metrics: EngineMetrics::default(),
         })
+    }
+
+    pub fn metrics(&self) -> &EngineMetrics {
+        &self.metrics
     }
 
     pub fn db(&self) -> &store::Db {
@@ -324,6 +332,7 @@ impl DrillEngine {
         let Some(r) = cur.as_mut() else {
             return Ok(());
         };
+        let clock = std::time::Instant::now();
         let before = r.clone();
         let now = Utc::now();
         self.start_due(r, now).await;
@@ -343,6 +352,7 @@ impl DrillEngine {
         } else if *r != before {
             persist::save(self.db(), r, None).await?;
         }
+        self.metrics.tick.observe(clock.elapsed().as_secs_f64());
         Ok(())
     }
 

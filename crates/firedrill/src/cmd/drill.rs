@@ -22,6 +22,12 @@ fn minutes(secs: f64) -> String {
     format!("{}:{:02}", t / 60, t % 60)
 }
 
+/// Whether a drill is running in the lab (normal commands then keep its
+/// answer out of sight, even for the lab's own token).
+pub async fn running(cli: &Cli) -> bool {
+    LabClient::new(cli).get("/api/drills/current").await.is_ok()
+}
+
 /// The latest drill's id (running or not).
 async fn latest(client: &LabClient) -> Result<i64> {
     let v = client

@@ -16,6 +16,8 @@ pub struct Selection {
     pub kind: Option<String>,
     pub subject: Option<String>,
     pub since: Option<Duration>,
+    /// Leave out hidden kinds (a drill runs and the answer stays hidden).
+    pub hide: bool,
 }
 
 fn line(e: &Value) -> String {
@@ -56,6 +58,9 @@ fn query(sel: &Selection, limit: usize, after_id: Option<i64>) -> Vec<(&'static 
     if let Some(a) = after_id {
         q.push(("after_id", a.to_string()));
     }
+    if sel.hide {
+        q.push(("hidden", "false".to_string()));
+    }
     q
 }
 
@@ -84,6 +89,7 @@ pub async fn run(cli: &Cli, sel: &Selection, follow: bool, limit: usize) -> Resu
         since: None,
         kind: sel.kind.clone(),
         subject: sel.subject.clone(),
+        hide: sel.hide,
     };
     loop {
         tokio::time::sleep(Duration::from_millis(250)).await;

@@ -108,7 +108,12 @@ pub async fn run(cli: &Cli, cmd: &FaultCmd) -> Result<()> {
                 )
             });
         }
-        FaultCmd::List => {
+        FaultCmd::List { reveal } => {
+            if !reveal && crate::cmd::drill::running(cli).await {
+                anyhow::bail!(
+                    "a drill is running and its faults are the answer: wait for `firedrill drill debrief`, or (game master) use `firedrill drill watch` or `fault list --reveal`"
+                );
+            }
             let v = client.get("/api/faults").await?;
             output::emit(cli.output, &v, || {
                 let rows: Vec<Vec<String>> = v.as_array().into_iter().flatten().map(row).collect();

@@ -150,7 +150,6 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
                 return Err(e);
             }
         };
-    let cp_metrics = Arc::new(ControlPlaneMetrics::new(&sup));
     let oncall = crate::oncall::start(oncall_cfg, &journal, &monitoring.router, &url);
     tasks.spawn(oncall.clone().run_timers(Duration::from_secs(1)));
     let faults =
@@ -158,6 +157,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     tasks.spawn(faults.clone().run());
     let drills = crate::drills::start(&sup, &loadgen, &faults, &journal, &monitoring).await;
     tasks.spawn(drills.clone().run(Duration::from_millis(500)));
+    let cp_metrics = Arc::new(ControlPlaneMetrics::new(&sup, &drills));
     let router = lab_api
         .router()
         .merge(monitoring.router())
@@ -327,9 +327,10 @@ struct ControlPlaneMetrics {
 }
 
 impl ControlPlaneMetrics {
-    fn new(sup: &Supervisor) -> Self {
+    fn new(sup: &Supervisor, drills: &drills::engine::DrillEngine) -> Self {
         let mut registry = prometheus_client::registry::Registry::default();
         sup.metrics().register(&mut registry);
+        drills.metrics().register(&mut registry);
         ControlPlaneMetrics { registry }
     }
 

@@ -171,7 +171,9 @@ pub fn play_ideal(lab: &Lab, drill: i64, people: &People, limit: Duration) {
             .zip(r["state"]["objectives"].as_array().into_iter().flatten())
             .any(|(o, st)| {
                 st["met"].is_null()
-                    && o["check"]["event"]["kind"].as_str().is_some_and(|k| k.starts_with("page.acknowledged"))
+                    && o["check"]["event"]["kind"]
+                        .as_str()
+                        .is_some_and(|k| k.starts_with("page.acknowledged"))
             });
         for (i, (f, st)) in faults.iter().zip(fstates.iter()).enumerate() {
             if page_pending {
