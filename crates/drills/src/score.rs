@@ -123,7 +123,8 @@ fn clean_part(record: &DrillRecord, person: &str) -> Part {
         .iter()
         .filter(|w| w.source == person)
         .collect();
-    let cost: f64 = wrong.iter().map(|w| w.cost).sum();
+    // `+ 0.0`: an empty sum of f64 is −0.
+    let cost: f64 = wrong.iter().map(|w| w.cost).sum::<f64>() + 0.0;
     Part {
         name: "clean".into(),
         points: (weight - cost).max(0.0),
@@ -135,7 +136,7 @@ fn clean_part(record: &DrillRecord, person: &str) -> Part {
 fn hints_part(record: &DrillRecord) -> Part {
     Part {
         name: "hints".into(),
-        points: -record.state.hints_cost,
+        points: 0.0 - record.state.hints_cost,
         max: 0.0,
         detail: format!(
             "{} hint(s) read, −{}",
