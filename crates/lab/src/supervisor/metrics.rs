@@ -37,7 +37,7 @@ impl SupervisorMetrics {
     /// Creates the instance's restart counter at 0, so that `increase()`
     /// sees its first restart (a counter born at 1 shows no increase).
     pub fn started(&self, instance: &str) {
-        self.restarts.get_or_create(&instance_labels(instance));
+        let _ = self.restarts.get_or_create(&instance_labels(instance));
     }
 
     pub fn restarted(&self, instance: &str) {
