@@ -79,7 +79,11 @@ fn every_alert_is_routed_with_a_reason_and_a_runbook() {
     let mut unique = names.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), names.len(), "alert names are unique: {names:?}");
+    assert_eq!(
+        unique.len(),
+        names.len(),
+        "alert names are unique: {names:?}"
+    );
 }
 
 fn run(promtool: &Path, args: &[&str], file: &Path) {

@@ -140,7 +140,17 @@ fn rules_check_accepts_the_bundled_rule_files() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("lab.yaml: SUCCESS: 9 rules in 4 groups"), "{stdout}");
-    assert!(stdout.contains("chatbot.yaml: SUCCESS: 2 rules in 1 groups"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("lab.yaml: SUCCESS: 9 rules in 4 groups"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("chatbot.yaml: SUCCESS: 2 rules in 1 groups"),
+        "{stdout}"
+    );
 }

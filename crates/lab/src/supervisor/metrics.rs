@@ -41,7 +41,9 @@ impl SupervisorMetrics {
     }
 
     pub fn restarted(&self, instance: &str) {
-        self.restarts.get_or_create(&instance_labels(instance)).inc();
+        self.restarts
+            .get_or_create(&instance_labels(instance))
+            .inc();
     }
 
     pub fn register(&self, registry: &mut Registry) {
