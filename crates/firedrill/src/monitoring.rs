@@ -24,7 +24,8 @@ pub struct Monitoring {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// The topology's SLO rules plus extra rule files, checked before anything starts.
+/// The topology's SLO rules, its bundled cause-based rules and extra rule
+/// files, checked before anything starts.
 pub fn load_rule_groups(topology: &str, extra: &[std::path::PathBuf]) -> Result<Vec<RuleGroup>> {
     let mut groups = Vec::new();
     if let Some(spec) = alerting::slo::bundled::bundled_spec(topology) {
@@ -33,6 +34,12 @@ pub fn load_rule_groups(topology: &str, extra: &[std::path::PathBuf]) -> Result<
         groups.extend(alerting::rules::parse_rules(
             &text,
             &format!("slo:{topology}"),
+        )?);
+    }
+    for file in alerting::rules::bundled::bundled_rules(topology) {
+        groups.extend(alerting::rules::parse_rules(
+            file.text,
+            &format!("bundled:{}", file.name),
         )?);
     }
     for f in extra {

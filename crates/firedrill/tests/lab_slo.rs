@@ -38,11 +38,16 @@ fn a_broken_checkout_fires_the_page_alert() {
             .any(|g| g["name"] == "sloth-slo-alerts-shop-checkout-availability"),
         "{rules}"
     );
+    // The disk rules watch this machine's real disk, which other programs
+    // may be filling: left out.
+    let alerts = lab.get("/api/v1/alerts")["data"]["alerts"].clone();
     assert!(
-        lab.get("/api/v1/alerts")["data"]["alerts"]
+        alerts
             .as_array()
-            .is_some_and(|a| a.is_empty()),
-        "healthy lab alerts nobody"
+            .is_some_and(|a| a.iter().all(|a| a["labels"]["alertname"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("Disk")))),
+        "healthy lab alerts nobody: {alerts}"
     );
 
     // Payment down: every checkout fails.

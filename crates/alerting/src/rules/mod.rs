@@ -1,6 +1,7 @@
 //! Prometheus rule files: loading, checking and evaluation against the
 //! store, with `/api/v1/rules` and `/api/v1/alerts` in Prometheus's shapes.
 
+pub mod bundled;
 pub mod file;
 pub mod group;
 pub mod state;

@@ -247,7 +247,7 @@ async fn work_and_answer(
         Handler::QueuePush => {
             let depth = {
                 let mut q = lock(&inst.queue);
-                q.push_back(body.clone());
+                q.push_back((Instant::now(), body.clone()));
                 q.len()
             };
             inst.metrics.queue_depth.set(depth as i64);
@@ -256,7 +256,7 @@ async fn work_and_answer(
         Handler::QueuePop => {
             let (job, depth) = {
                 let mut q = lock(&inst.queue);
-                let job = q.pop_front();
+                let job = q.pop_front().map(|(_, job)| job);
                 (job, q.len())
             };
             inst.metrics.queue_depth.set(depth as i64);

@@ -1,6 +1,7 @@
 //! An instance's metrics, with the names and labels of DESIGN.md.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -49,6 +50,8 @@ pub struct Metrics {
     pub healthy_upstreams: Family<UpstreamLabels, Gauge>,
     pub leaked_bytes: Gauge,
     pub queue_depth: Gauge,
+    pub queue_oldest_age: Gauge<f64, AtomicU64>,
+    pub concurrency_limit: Gauge,
     pub data_bytes: Gauge,
     registry: Registry,
 }
@@ -72,6 +75,8 @@ impl Metrics {
             healthy_upstreams: Family::default(),
             leaked_bytes: Gauge::default(),
             queue_depth: Gauge::default(),
+            queue_oldest_age: Gauge::default(),
+            concurrency_limit: Gauge::default(),
             data_bytes: Gauge::default(),
             registry: Registry::default(),
         };
@@ -120,6 +125,16 @@ impl Metrics {
             "lab_queue_depth",
             "Jobs waiting in this instance's queue",
             m.queue_depth.clone(),
+        );
+        r.register(
+            "lab_queue_oldest_job_age_seconds",
+            "Age of the oldest job waiting in this instance's queue (0 when empty)",
+            m.queue_oldest_age.clone(),
+        );
+        r.register(
+            "lab_concurrency_limit",
+            "Requests this instance serves at once before it answers 503 (0 = unlimited)",
+            m.concurrency_limit.clone(),
         );
         r.register(
             "lab_instance_data_bytes",

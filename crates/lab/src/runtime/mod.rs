@@ -255,8 +255,17 @@ fn router(inst: Arc<Instance>) -> Result<Router, RuntimeError> {
         .with_state(inst))
 }
 
+/// Gauges read at scrape time: files, the queue's oldest job, the live limit.
 async fn metrics_handler(State(inst): State<Arc<Instance>>) -> Response {
     inst.metrics.data_bytes.set(inst.faults.data_bytes() as i64);
+    let oldest = state::lock(&inst.queue)
+        .front()
+        .map(|(queued, _)| queued.elapsed().as_secs_f64())
+        .unwrap_or(0.0);
+    inst.metrics.queue_oldest_age.set(oldest);
+    inst.metrics
+        .concurrency_limit
+        .set(i64::from(inst.config().concurrency_limit));
     (
         [(
             header::CONTENT_TYPE,

@@ -90,6 +90,71 @@ pub fn read() -> ProcessStats {
     s
 }
 
+/// The memory this process may use before the kernel's OOM killer ends it:
+/// the smallest cgroup limit found (v2 `memory.max`, v1
+/// `memory.limit_in_bytes`, at the process's cgroup and the mount's root),
+/// never more than the machine's memory (`MemTotal`). Read once: limits are
+/// set before a process starts.
+pub fn memory_limit_bytes() -> i64 {
+    static LIMIT: OnceLock<i64> = OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let read = |p: String| std::fs::read_to_string(p).ok();
+        let cgroups = read("/proc/self/cgroup".into()).unwrap_or_default();
+        let mut files = vec![
+            "/sys/fs/cgroup/memory.max".to_string(),
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes".to_string(),
+        ];
+        for (controllers, path) in cgroup_paths(&cgroups) {
+            if controllers.is_empty() {
+                files.push(format!("/sys/fs/cgroup{path}/memory.max"));
+            } else if controllers.split(',').any(|c| c == "memory") {
+                files.push(format!("/sys/fs/cgroup/memory{path}/memory.limit_in_bytes"));
+            }
+        }
+        let total = read("/proc/meminfo".into())
+            .as_deref()
+            .and_then(mem_total_bytes);
+        let limits = files.into_iter().filter_map(read);
+        smallest_limit(limits, total)
+    })
+}
+
+/// `(controllers, path)` of each line of `/proc/self/cgroup`
+/// (`hierarchy-id:controllers:path`; v2's line has no controllers).
+pub fn cgroup_paths(text: &str) -> Vec<(&str, &str)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            parts.next()?;
+            Some((parts.next()?, parts.next()?))
+        })
+        .collect()
+}
+
+/// `MemTotal` of `/proc/meminfo`, in bytes.
+pub fn mem_total_bytes(meminfo: &str) -> Option<i64> {
+    let kb: i64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+/// The smallest numeric limit (`max` and unreadable ones ignored), capped
+/// at the machine's memory; 0 when nothing is known.
+pub fn smallest_limit(limits: impl Iterator<Item = String>, total: Option<i64>) -> i64 {
+    limits
+        .filter_map(|l| l.trim().parse::<i64>().ok())
+        .filter(|l| *l > 0)
+        .chain(total)
+        .min()
+        .unwrap_or(0)
+}
+
 /// Registered in an instance's registry; reads /proc at each scrape.
 #[derive(Debug)]
 pub struct ProcessCollector;
@@ -149,6 +214,12 @@ impl Collector for ProcessCollector {
         )?;
         gauge(
             &mut enc,
+            "lab_memory_limit_bytes",
+            "Memory this process may use before the OOM killer ends it: its cgroup's limit, at most the machine's memory.",
+            memory_limit_bytes(),
+        )?;
+        gauge(
+            &mut enc,
             "process_start_time_seconds",
             "Start time of the process since unix epoch in seconds.",
             s.start_time_seconds,
@@ -166,6 +237,22 @@ mod tests {
         assert!(s.resident_bytes > 0, "{s:?}");
         assert!(s.open_fds > 0, "{s:?}");
         assert!(s.start_time_seconds > 1.0e9, "{s:?}");
+    }
+
+    #[test]
+    fn memory_limit_is_the_smallest_known() {
+        let meminfo = "MemTotal:       24684084 kB\nMemFree:  1 kB\n";
+        let total = mem_total_bytes(meminfo);
+        assert_eq!(total, Some(24684084 * 1024));
+        let found = ["max\n", "9223372036854771712\n", "536870912\n", "junk"];
+        let limit = smallest_limit(found.iter().map(|s| s.to_string()), total);
+        assert_eq!(limit, 536870912);
+        let unlimited = smallest_limit(["max".to_string()].into_iter(), total);
+        assert_eq!(unlimited, 24684084 * 1024);
+        assert_eq!(smallest_limit(std::iter::empty(), None), 0);
+        assert!(memory_limit_bytes() > 0);
+        let paths = cgroup_paths("4:memory:/lab/a\n0::/user.slice\n");
+        assert_eq!(paths, vec![("memory", "/lab/a"), ("", "/user.slice")]);
     }
 
     #[test]

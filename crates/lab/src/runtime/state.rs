@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -27,7 +28,8 @@ pub struct Instance {
     pub http: reqwest::Client,
     pub spans: SpanStore,
     pub log: RequestLog,
-    pub queue: Mutex<VecDeque<Bytes>>,
+    /// Jobs with the time each was queued (the oldest one's age is a metric).
+    pub queue: Mutex<VecDeque<(Instant, Bytes)>>,
     /// Memory leaked on purpose by a leaky version profile.
     pub leak: Mutex<Vec<Vec<u8>>>,
     pub in_flight: AtomicU32,

@@ -86,6 +86,7 @@ const STABLE_RUN: Duration = Duration::from_secs(30);
 impl Keeper {
     /// Starts the keeper task; `started` gets the first start's outcome.
     pub fn spawn(shared: Arc<Shared>, info: InstanceInfo, started: Reply) -> Keeper {
+        shared.metrics.started(&info.name());
         let info = Arc::new(Mutex::new(info));
         let (tx, rx) = mpsc::channel(8);
         tokio::spawn(run(shared, info.clone(), rx, started));

@@ -179,6 +179,7 @@ impl Supervisor {
             }
         })?;
         let (changes, _) = watch::channel(0);
+        let metrics = SupervisorMetrics::new(cfg.launch.data_dir.clone());
         let shared = Arc::new(Shared {
             launch: cfg.launch,
             events,
@@ -189,7 +190,7 @@ impl Supervisor {
             token: cfg.token,
             changes,
             overrides: Mutex::new(BTreeMap::new()),
-            metrics: SupervisorMetrics::default(),
+            metrics,
         });
         let mut services = BTreeMap::new();
         let mut waits = Vec::new();
