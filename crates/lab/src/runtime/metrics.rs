@@ -47,7 +47,7 @@ pub struct Metrics {
     pub rejected: Counter,
     pub ejections: Family<UpstreamLabels, Counter>,
     pub healthy_upstreams: Family<UpstreamLabels, Gauge>,
-    pub leaked_bytes: Gauge,
+    pub retained_heap_bytes: Gauge,
     pub queue_depth: Gauge,
     pub data_bytes: Gauge,
     registry: Registry,
@@ -70,7 +70,7 @@ impl Metrics {
             rejected: Counter::default(),
             ejections: Family::default(),
             healthy_upstreams: Family::default(),
-            leaked_bytes: Gauge::default(),
+            retained_heap_bytes: Gauge::default(),
             queue_depth: Gauge::default(),
             data_bytes: Gauge::default(),
             registry: Registry::default(),
@@ -112,9 +112,9 @@ impl Metrics {
             m.healthy_upstreams.clone(),
         );
         r.register(
-            "lab_leaked_bytes",
-            "Memory deliberately leaked by this version's behaviour profile",
-            m.leaked_bytes.clone(),
+            "app_retained_heap_bytes",
+            "Heap memory this instance keeps between requests (caches, buffers)",
+            m.retained_heap_bytes.clone(),
         );
         r.register(
             "lab_queue_depth",
