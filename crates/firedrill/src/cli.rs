@@ -456,7 +456,9 @@ pub enum TopologyCmd {
         after_help = "Example:\n  firedrill topology show\n  firedrill topology show chatbot --output json"
     )]
     Show {
-        /// Bundled name or file (default: the running lab's, else `shop`).
+        /// Bundled name or file (default: the running lab's, as your token may
+        /// see it: versions without what they do unless you are an
+        /// instructor; else `shop`).
         name: Option<String>,
     },
     /// List the bundled topologies.

@@ -15,13 +15,20 @@ pub async fn start(
     faults: &Arc<FaultController>,
     journal: &store::Journal,
     monitoring: &crate::monitoring::Monitoring,
+    oncall: &Arc<oncall::OnCall>,
 ) -> Arc<DrillEngine> {
     let hands = LabHands {
         sup: sup.clone(),
         loadgen: loadgen.clone(),
         faults: faults.clone(),
     };
-    let engine = DrillEngine::new(hands, journal.clone(), monitoring.tsdb.clone(), None);
+    let roster = Arc::new(crate::oncall::DrillRoster(oncall.clone()));
+    let engine = DrillEngine::new(
+        hands,
+        journal.clone(),
+        monitoring.tsdb.clone(),
+        Some(roster),
+    );
     match engine.resume().await {
         Ok(Some(r)) => {
             tracing::info!(drill = r.id, scenario = %r.scenario.id, "resumed the drill that was running")

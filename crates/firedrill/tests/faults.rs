@@ -187,7 +187,7 @@ fn a_disk_fill_shows_in_the_data_dir_metric_and_its_file_goes() {
         json!({"kind": "disk", "service": "email", "mb_per_s": 50, "size_mb": 40, "for": "5m"}),
     );
     until(&lab, 20, bytes, |v| v > 35e6, "disk fills");
-    let dir = lab.data_dir().join("faults");
+    let dir = lab.data_dir().join(lab::runtime::faults::SPOOL_DIR);
     assert!(
         std::fs::read_dir(&dir).unwrap().count() > 0,
         "the fill file is in the data dir"
@@ -376,7 +376,7 @@ fn stopping_the_lab_mid_fault_leaves_nothing_behind() {
         &lab,
         json!({"kind": "memory", "service": "cart", "mb_per_s": 20, "cap_mb": 50}),
     );
-    let dir = lab.data_dir().join("faults");
+    let dir = lab.data_dir().join(lab::runtime::faults::SPOOL_DIR);
     eventually(10, || {
         (std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0) > 0).then_some(())
     })

@@ -109,7 +109,12 @@ impl Range {
 
 async fn who(State(o): Api, Query(q): Query<Range>) -> ApiResult {
     let at = q.at.unwrap_or_else(|| o.now());
-    ok(json!({"at": at, "on_call": crate::roster::who(&o.config, at)}))
+    let drill = o.override_at(at);
+    ok(json!({
+        "at": at,
+        "on_call": crate::roster::who(&o.config, at, drill.as_ref()),
+        "drill": drill,
+    }))
 }
 
 async fn schedule(State(o): Api, Query(q): Query<Range>) -> ApiResult {

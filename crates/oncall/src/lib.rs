@@ -4,12 +4,14 @@
 
 pub mod clock;
 pub mod config;
+pub mod drill;
 pub mod error;
 pub mod pages;
 pub mod schedule;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Config;
+pub use drill::DrillOverride;
 pub use error::OnCallError;
 pub use pages::{AlertGroup, Notifier, OnCall, Page, PageFilter};
 pub mod api;

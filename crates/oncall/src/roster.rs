@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::config::{Config, Role};
+use crate::drill::DrillOverride;
 use crate::schedule::Shift;
 
 /// Every shift of every schedule and role in `[from, to)`, or only `person`'s.
@@ -59,8 +60,11 @@ pub struct OnCallNow {
     pub shadows: Vec<String>,
 }
 
-/// Who holds each role of each schedule at `at`, and who is next.
-pub fn who(cfg: &Config, at: DateTime<Utc>) -> Vec<OnCallNow> {
+/// Who holds each role of each schedule at `at`, and who is next. A drill's
+/// override holding at `at` holds every primary role (shift source
+/// `drill`) with its shadow; next is who takes over when it ends.
+pub fn who(cfg: &Config, at: DateTime<Utc>, drill: Option<&DrillOverride>) -> Vec<OnCallNow> {
+    let drill = drill.filter(|d| d.covers(at));
     let mut out = Vec::new();
     for s in &cfg.schedules {
         for role in [Role::Primary, Role::Secondary] {
@@ -69,11 +73,32 @@ pub fn who(cfg: &Config, at: DateTime<Utc>) -> Vec<OnCallNow> {
             {
                 continue;
             }
-            let (now, next) = s.now_and_next(role, at, Duration::days(60));
-            let shadows = now
+            let (now, next) = match drill {
+                Some(d) if role == Role::Primary => {
+                    let (then, after) = s.now_and_next(role, d.until, Duration::days(60));
+                    let shift = Shift {
+                        schedule: s.name.clone(),
+                        role,
+                        person: d.primary.clone(),
+                        start: d.since,
+                        end: d.until,
+                        source: "drill".into(),
+                    };
+                    (Some(shift), then.or(after))
+                }
+                _ => s.now_and_next(role, at, Duration::days(60)),
+            };
+            let mut shadows: Vec<String> = now
                 .as_ref()
                 .map(|n| cfg.apprentices_of(&n.person).map(str::to_string).collect())
                 .unwrap_or_default();
+            if let Some(d) = drill
+                && role == Role::Primary
+                && let Some(sh) = &d.shadow
+                && !shadows.contains(sh)
+            {
+                shadows.push(sh.clone());
+            }
             out.push(OnCallNow {
                 schedule: s.name.clone(),
                 time_zone: s.tz.name().to_string(),

@@ -71,9 +71,14 @@ impl OnCall {
             .assign_to
             .as_ref()
             .and_then(|t| {
-                crate::pages::resolve_step(&self.config, std::slice::from_ref(t), now)
-                    .into_iter()
-                    .find(|(_, r)| r != "shadow")
+                crate::pages::resolve_step(
+                    &self.config,
+                    std::slice::from_ref(t),
+                    now,
+                    self.override_at(now).as_ref(),
+                )
+                .into_iter()
+                .find(|(_, r)| r != "shadow")
             })
             .map(|(p, _)| p)
             .unwrap_or_default();

@@ -341,6 +341,93 @@ async fn snooze_wakes_the_page_and_reassign_hands_it_over() {
 }
 
 #[tokio::test]
+async fn a_drill_puts_the_trainee_and_shadow_on_call_until_it_ends() {
+    let all = rigs().await;
+    for r in &all {
+        let until = t0() + Duration::minutes(30);
+        // Bad overrides are refused with the reason.
+        let e = r.oncall.set_override("nobody", None, until).unwrap_err();
+        assert!(matches!(e, OnCallError::UnknownPerson(_)), "{e}");
+        let e = r
+            .oncall
+            .set_override("dave", Some("dave"), until)
+            .unwrap_err();
+        assert!(matches!(e, OnCallError::Invalid(_)), "{e}");
+        let e = r.oncall.set_override("dave", None, t0()).unwrap_err();
+        assert!(matches!(e, OnCallError::Invalid(_)), "{e}");
+
+        // dave (a secondary by the rotation) is the trainee, bob shadows him.
+        r.oncall.set_override("dave", Some("bob"), until).unwrap();
+        let (p, _) = r.oncall.trigger(&alert("drill")).await.unwrap();
+        assert_eq!(p.assignee, "dave", "{}", r.url);
+        assert_eq!(
+            r.sent.take(),
+            [
+                ("dave".into(), "primary".into(), "page.triggered".into()),
+                ("bob".into(), "shadow".into(), "page.triggered".into())
+            ]
+        );
+        // The shadow is a shadow: notes, not acknowledgements.
+        let e = r.oncall.acknowledge(p.id, Some("bob")).await.unwrap_err();
+        assert!(matches!(e, OnCallError::Forbidden(_)), "{e}");
+        // Unacknowledged, it escalates as the policy says (the secondary).
+        r.clock.advance(Duration::minutes(5));
+        r.oncall.tick().await.unwrap();
+        assert_eq!(
+            r.sent.take(),
+            [("carol".into(), "secondary".into(), "page.escalated".into())]
+        );
+        // `who` shows the trainee in every primary role, the shadow beside.
+        let at = r.clock.now_utc();
+        let o = r.oncall.override_at(at);
+        let rows = oncall::roster::who(&r.oncall.config, at, o.as_ref());
+        let primary = rows
+            .iter()
+            .find(|w| w.role == oncall::config::Role::Primary)
+            .unwrap();
+        let now = primary.now.as_ref().unwrap();
+        assert_eq!(
+            (now.person.as_str(), now.source.as_str()),
+            ("dave", "drill")
+        );
+        assert_eq!(now.end, until);
+        assert_eq!(primary.shadows, ["bob"]);
+        assert_eq!(primary.next.as_ref().unwrap().person, "alice");
+        assert!(primary.next.as_ref().unwrap().start >= until);
+
+        // Past `until`: the rotation again (alice, with her apprentice).
+        r.clock.set(until);
+        assert_eq!(r.oncall.override_at(until), None);
+        let (q, _) = r.oncall.trigger(&alert("after")).await.unwrap();
+        assert_eq!(q.assignee, "alice");
+        assert_eq!(
+            r.sent.take(),
+            [
+                ("alice".into(), "primary".into(), "page.triggered".into()),
+                ("erin".into(), "shadow".into(), "page.triggered".into())
+            ]
+        );
+
+        // Released early: the rotation at once.
+        r.oncall
+            .set_override("carol", None, until + Duration::hours(1))
+            .unwrap();
+        let (d, _) = r.oncall.trigger(&alert("released")).await.unwrap();
+        assert_eq!(d.assignee, "carol");
+        r.oncall.clear_override();
+        r.sent.take();
+        let (e, _) = r.oncall.trigger(&alert("rotation")).await.unwrap();
+        assert_eq!(e.assignee, "alice");
+        let rows = oncall::roster::who(&r.oncall.config, r.clock.now_utc(), None);
+        assert!(
+            rows.iter()
+                .all(|w| w.now.as_ref().is_none_or(|n| n.source != "drill"))
+        );
+    }
+    done(all).await;
+}
+
+#[tokio::test]
 async fn a_restart_in_the_middle_of_an_escalation_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let url = Db::sqlite_url(dir.path());

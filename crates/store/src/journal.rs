@@ -115,6 +115,10 @@ impl Journal {
                 // Families are constant lowercase words: no quoting issue.
                 sql += &format!(" AND kind NOT LIKE '{family}.%'");
             }
+            for kind in wire::kinds::HIDDEN_KINDS {
+                // Kinds are constant `family.word` names: no quoting issue.
+                sql += &format!(" AND kind <> '{kind}'");
+            }
         }
         sql += " ORDER BY id DESC";
         if f.limit.is_some() {

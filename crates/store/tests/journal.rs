@@ -124,11 +124,45 @@ async fn suite(db: Db) {
     ids.dedup();
     assert_eq!(ids.len(), 50);
     assert_eq!(j.list(&Filter::default()).await.unwrap().len(), 53);
+    hidden_kinds(&j).await;
     tokens(db.clone()).await;
     db.close().await;
 }
 
 /// Named tokens: stored hashed, resolved to their role, revoked for good.
+/// A non-instructor's read leaves out hidden families and hidden kinds
+/// (a drill's fault, remedies, objectives), and keeps a drill's course.
+async fn hidden_kinds(j: &Journal) {
+    let since = chrono::Utc::now() - chrono::Duration::seconds(1);
+    for kind in [
+        "fault.injected",
+        "drill.started",
+        "drill.fault_started",
+        "drill.objective_met",
+        "drill.wrong_op",
+        "drill.ended",
+    ] {
+        j.append(kind, "drill", "1", serde_json::json!({}))
+            .await
+            .unwrap();
+    }
+    let kinds = |without_hidden| async move {
+        j.list(&Filter {
+            since: Some(since),
+            without_hidden,
+            ..Filter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .filter(|k| k.starts_with("drill.") || k.starts_with("fault."))
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(kinds(true).await, ["drill.started", "drill.ended"]);
+    assert_eq!(kinds(false).await.len(), 6);
+}
+
 async fn tokens(db: Db) {
     use wire::Role;
     let t = store::Tokens::new(db.clone(), "owner-secret");
@@ -184,7 +218,8 @@ async fn journal_on_sqlite() {
             .await
             .unwrap()
             .len(),
-        53
+        59,
+        "53 + 6 of the hidden-kinds check"
     );
 }
 

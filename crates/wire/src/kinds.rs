@@ -397,16 +397,145 @@ pub const KINDS: &[Kind] = &[
         &[("verdict", "held, deviated, halted or not_run")],
         "an experiment ended",
     )),
+    // Drills.
+    k(
+        "drill.started",
+        "drill",
+        "drill id",
+        &[
+            ("drill", "drill id"),
+            ("scenario", "scenario id"),
+            ("title", "scenario title"),
+            ("trainee", "who is on call"),
+            ("shadow", "who shadows them, if anyone"),
+            ("seed", "seed of the plan"),
+            ("scale", "time scale"),
+            ("time_limit_s", "time limit in seconds"),
+        ],
+        "a drill began (its briefing never names the fault)",
+    ),
+    k(
+        "drill.resumed",
+        "drill",
+        "drill id",
+        &[("drill", "drill id"), ("scenario", "scenario id")],
+        "the lab restarted during a drill; the drill goes on where it was",
+    ),
+    k(
+        "drill.hint",
+        "drill",
+        "drill id",
+        &[
+            ("drill", "drill id"),
+            ("index", "hint number"),
+            ("cost", "points it costs"),
+            ("text", "the hint"),
+        ],
+        "the trainee took a hint",
+    ),
+    k(
+        "drill.ended",
+        "drill",
+        "drill id",
+        &[
+            ("drill", "drill id"),
+            ("outcome", "completed, timed_out or stopped"),
+            ("score", "score out of 100"),
+            ("by", "who stopped it, or `drill`"),
+        ],
+        "a drill ended",
+    ),
+    hidden(k(
+        "drill.fault_started",
+        "drill",
+        "drill id",
+        &[
+            ("drill", "drill id"),
+            ("fault", "fault id of the scenario"),
+            ("title", "what the fault is"),
+            ("action", "the fault action (JSON)"),
+            ("planned_s", "planned start, seconds after the drill began"),
+        ],
+        "a fault of the drill began",
+    )),
+    hidden(k(
+        "drill.fault_remedied",
+        "drill",
+        "drill id",
+        &[
+            ("drill", "drill id"),
+            ("fault", "fault id of the scenario"),
+            ("note", "what remedied it"),
+            ("by", "who"),
+            ("event_id", "the event that remedied it"),
+        ],
+        "a fault of the drill was remedied",
+    )),
+    hidden(k(
+        "drill.fault_relieved",
+        "drill",
+        "drill id",
+        &[
+            ("drill", "drill id"),
+            ("fault", "fault id of the scenario"),
+            ("note", "what relieved it"),
+            ("until", "when the relief ends"),
+            ("by", "who"),
+        ],
+        "a fault of the drill is relieved for a while",
+    )),
+    hidden(k(
+        "drill.wrong_op",
+        "drill",
+        "drill id",
+        &[
+            ("drill", "drill id"),
+            ("event_id", "the operation's event"),
+            ("kind", "its kind"),
+            ("subject", "its subject"),
+            ("by", "who"),
+            ("why", "why it was wrong"),
+            ("cost", "points it costs"),
+        ],
+        "an operation the scenario counts as wrong",
+    )),
+    hidden(k(
+        "drill.objective_met",
+        "drill",
+        "drill id",
+        &[
+            ("drill", "drill id"),
+            ("objective", "objective id"),
+            ("title", "objective title"),
+            (
+                "since",
+                "when it held from (RFC 3339; query objectives: start of the hold window)",
+            ),
+            ("value", "the query's value, if a query objective"),
+        ],
+        "an objective of the drill was met",
+    )),
 ];
 
 /// Families (the part before the dot) whose events reveal hidden state.
 pub const HIDDEN_FAMILIES: &[&str] = &["fault", "experiment"];
 
-/// Whether an event of `kind` reveals hidden state: its family is hidden
-/// (kinds posted by tools with `POST /api/events` included).
+/// Single kinds of otherwise visible families that reveal hidden state
+/// (a drill's faults, remedies, wrong operations and objectives).
+pub const HIDDEN_KINDS: &[&str] = &[
+    "drill.fault_started",
+    "drill.fault_remedied",
+    "drill.fault_relieved",
+    "drill.wrong_op",
+    "drill.objective_met",
+];
+
+/// Whether an event of `kind` reveals hidden state: its family is hidden,
+/// or the kind itself (kinds posted by tools with `POST /api/events`
+/// included).
 pub fn is_hidden(kind: &str) -> bool {
     let family = kind.split('.').next().unwrap_or("");
-    HIDDEN_FAMILIES.contains(&family)
+    HIDDEN_FAMILIES.contains(&family) || HIDDEN_KINDS.contains(&kind)
 }
 
 /// The section of the catalogue a kind belongs to.
@@ -416,6 +545,7 @@ fn section(kind: &str) -> &'static str {
         "page" | "ticket" => "On call",
         "token" => "Access",
         "fault" | "experiment" => "Chaos",
+        "drill" => "Drills",
         _ => "The lab",
     }
 }
@@ -496,5 +626,20 @@ mod tests {
         assert!(is_hidden("experiment.whatever"));
         assert!(!is_hidden("page.triggered"));
         assert!(!is_hidden("deploy.started"));
+    }
+
+    #[test]
+    fn drill_answers_are_hidden_its_course_is_not() {
+        for kind in HIDDEN_KINDS {
+            assert!(is_hidden(kind), "{kind}");
+            assert!(
+                KINDS.iter().any(|k| k.kind == *kind),
+                "{kind} is catalogued"
+            );
+        }
+        assert!(!is_hidden("drill.started"));
+        assert!(!is_hidden("drill.hint"));
+        assert!(!is_hidden("drill.ended"));
+        assert!(!is_hidden("drill.whatever"));
     }
 }

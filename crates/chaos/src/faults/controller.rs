@@ -20,6 +20,11 @@ use wire::{EventSink, NewEvent};
 use super::request::{Action, InjectRequest, Plan, Target};
 use crate::ChaosError;
 
+/// Who a bad-version fault's deploys (and the rollback at its end) are
+/// journaled as: the deploy pipeline, as a real bad release would be, so
+/// the visible `deploy.*` events do not name chaos.
+pub const DEPLOYER: &str = "deploy-bot";
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FaultRecord {
     pub id: String,
@@ -70,7 +75,7 @@ impl FaultController {
         data_dir: PathBuf,
     ) -> Arc<Self> {
         // Fill files a killed lab left behind go now.
-        let _ = std::fs::remove_dir_all(data_dir.join("faults"));
+        let _ = std::fs::remove_dir_all(data_dir.join(lab::runtime::faults::SPOOL_DIR));
         Arc::new(FaultController {
             sup,
             events,
@@ -214,7 +219,7 @@ impl FaultController {
             Action::BadVersion { version } => {
                 previous_version = targets.first().map(|i| i.version.clone());
                 self.sup
-                    .deploy(&plan.service, version, "chaos")
+                    .deploy(&plan.service, version, DEPLOYER)
                     .await
                     .map_err(|e| ChaosError::Apply(e.to_string()))?;
                 applied = targets.iter().map(|i| (i.name(), 0)).collect();
@@ -277,7 +282,7 @@ impl FaultController {
             }
             Action::BadVersion { .. } => {
                 if let Some(v) = &a.previous_version
-                    && let Err(e) = self.sup.deploy(&a.plan.service, v, "chaos").await
+                    && let Err(e) = self.sup.deploy(&a.plan.service, v, DEPLOYER).await
                 {
                     tracing::error!(error = %e, "could not roll back a bad-version fault");
                 }
@@ -380,7 +385,7 @@ impl FaultController {
         if let Err(e) = self.clear_all().await {
             tracing::error!(error = %e, "clearing faults at shutdown");
         }
-        let _ = std::fs::remove_dir_all(self.data_dir.join("faults"));
+        let _ = std::fs::remove_dir_all(self.data_dir.join(lab::runtime::faults::SPOOL_DIR));
     }
 
     /// Runs `tick` every second until aborted.

@@ -95,7 +95,7 @@ pub async fn run(cli: &Cli, cmd: &OncallCmd) -> Result<()> {
             let v = match config {
                 Some(f) => {
                     let at = at.unwrap_or_else(Utc::now);
-                    json!({"at": at, "on_call": oncall::roster::who(&local_config(f)?, at)})
+                    json!({"at": at, "on_call": oncall::roster::who(&local_config(f)?, at, None)})
                 }
                 None => {
                     client

@@ -4,7 +4,23 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::cli::{Cli, TopologyCmd};
+use crate::client::LabClient;
 use crate::output;
+
+/// A topology file or bundled lab, whole.
+fn local(name: &str) -> Result<(lab::topology::Topology, serde_json::Value)> {
+    let t = lab::topology::resolve(name)?;
+    let v = serde_json::to_value(&t)?;
+    Ok((t, v))
+}
+
+/// The running lab's topology as the caller's token may see it: without
+/// what its versions do, unless the caller sees hidden state.
+async fn running(cli: &Cli) -> Result<(lab::topology::Topology, serde_json::Value)> {
+    let v = LabClient::new(cli).get("/api/lab/topology").await?;
+    let t = serde_json::from_value(v.clone())?;
+    Ok((t, v))
+}
 
 pub async fn run(cli: &Cli, cmd: &TopologyCmd) -> Result<()> {
     match cmd {
@@ -22,12 +38,19 @@ pub async fn run(cli: &Cli, cmd: &TopologyCmd) -> Result<()> {
             });
         }
         TopologyCmd::Show { name } => {
-            let name = name
-                .clone()
-                .or_else(|| crate::datadir::read_record(&cli.data_dir).map(|r| r.topology))
-                .unwrap_or_else(|| "shop".to_string());
-            let t = lab::topology::resolve(&name)?;
-            let v = serde_json::to_value(&t)?;
+            let (t, v) = match name {
+                Some(n) => local(n)?,
+                None => match crate::datadir::read_record(&cli.data_dir) {
+                    Some(r) => match running(cli).await {
+                        Ok(tv) => tv,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "the lab does not answer; reading its file");
+                            local(&r.topology)?
+                        }
+                    },
+                    None => local("shop")?,
+                },
+            };
             output::emit(cli.output, &v, || {
                 print!("{}", lab::topology::render_tree(&t))
             });

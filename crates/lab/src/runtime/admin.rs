@@ -113,11 +113,11 @@ pub async fn add_fault(State(inst): State<Arc<Instance>>, body: bytes::Bytes) ->
             format!("{} does not call {to}", inst.service.name),
         );
     }
-    let id = spec.id.clone();
+    // Not logged: the request log is what a trainee reads, and a fault
+    // shows there only as the failures it causes. The journal's hidden
+    // `fault.injected` records it for the instructor.
     match inst.faults.add(spec) {
         Ok(()) => {
-            inst.log
-                .write("warn", "fault injected", "", &[("fault", json!(id))]);
             Json(json!({ "instance": inst.name, "faults": inst.faults.list() })).into_response()
         }
         Err(e) => reject(StatusCode::BAD_REQUEST, e),

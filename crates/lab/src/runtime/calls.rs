@@ -206,7 +206,7 @@ async fn send(
         None => plain(req).await,
         Some(Action::Error(s)) => Ok((
             s,
-            Bytes::from_static(b"{\"error\":\"injected fault\"}"),
+            Bytes::from(serde_json::json!({ "error": super::handler::plain_error(s) }).to_string()),
             false,
         )),
         Some(Action::Refuse) => Err("connection_refused"),

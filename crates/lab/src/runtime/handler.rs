@@ -68,6 +68,18 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// What a server says for `status` when nothing more specific went wrong:
+/// the status's reason phrase in lower case (`internal server error`). An
+/// injected failure reads like this, so nothing a trainee sees (answers,
+/// spans, logs) names it.
+pub fn plain_error(status: u16) -> String {
+    StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("error")
+        .to_ascii_lowercase()
+}
+
 /// Entry point for a request matched to endpoint `ep_index`.
 pub async fn serve(
     inst: Arc<Instance>,
@@ -92,10 +104,10 @@ pub async fn serve(
     let guard = InFlight(&inst);
     let limit = inst.config().concurrency_limit;
     let answer = if let Some(Action::Error(status)) = fault {
-        Answer::error(status, "injected fault")
+        Answer::error(status, plain_error(status))
     } else if let Some(Action::Blackhole) = fault {
         tokio::time::sleep(inst.faults.blackhole_for()).await;
-        Answer::error(503, "blackholed")
+        Answer::error(503, plain_error(503))
     } else if limit > 0 && in_flight > limit {
         inst.metrics.rejected.inc();
         Answer::error(
@@ -220,7 +232,7 @@ async fn work_and_answer(
     if profile.leak_bytes_per_request > 0 {
         let n = profile.leak_bytes_per_request as usize;
         lock(&inst.leak).push(vec![0xA5; n]);
-        inst.metrics.leaked_bytes.inc_by(n as i64);
+        inst.metrics.retained_heap_bytes.inc_by(n as i64);
     }
 
     // The version's bug: fails a share of requests.
@@ -235,10 +247,7 @@ async fn work_and_answer(
         };
         return Answer::error(
             status,
-            format!(
-                "{} {} failed (injected by version {})",
-                inst.service.name, ep.route, inst.version
-            ),
+            format!("{} {} failed: {}", ep.method, ep.route, plain_error(status)),
         );
     }
 

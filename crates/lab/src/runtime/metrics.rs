@@ -48,7 +48,7 @@ pub struct Metrics {
     pub rejected: Counter,
     pub ejections: Family<UpstreamLabels, Counter>,
     pub healthy_upstreams: Family<UpstreamLabels, Gauge>,
-    pub leaked_bytes: Gauge,
+    pub retained_heap_bytes: Gauge,
     pub queue_depth: Gauge,
     pub queue_oldest_age: Gauge<f64, AtomicU64>,
     pub concurrency_limit: Gauge,
@@ -73,7 +73,7 @@ impl Metrics {
             rejected: Counter::default(),
             ejections: Family::default(),
             healthy_upstreams: Family::default(),
-            leaked_bytes: Gauge::default(),
+            retained_heap_bytes: Gauge::default(),
             queue_depth: Gauge::default(),
             queue_oldest_age: Gauge::default(),
             concurrency_limit: Gauge::default(),
@@ -117,9 +117,9 @@ impl Metrics {
             m.healthy_upstreams.clone(),
         );
         r.register(
-            "lab_leaked_bytes",
-            "Memory deliberately leaked by this version's behaviour profile",
-            m.leaked_bytes.clone(),
+            "app_retained_heap_bytes",
+            "Heap memory this instance keeps between requests (caches, buffers)",
+            m.retained_heap_bytes.clone(),
         );
         r.register(
             "lab_queue_depth",

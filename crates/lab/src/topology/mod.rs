@@ -7,6 +7,7 @@ pub mod duration;
 pub mod loader;
 pub mod model;
 pub mod raw;
+pub mod redact;
 pub mod tree;
 pub mod validate;
 
@@ -14,5 +15,6 @@ pub mod validate;
 pub use diag::{Problem, Problems as TopologyError};
 pub use loader::{bundled_names, bundled_source, load_file, load_str, resolve};
 pub use model::*;
+pub use redact::without_version_profiles;
 pub use tree::render_tree;
 pub use validate::route_matches;

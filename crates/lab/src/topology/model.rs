@@ -158,8 +158,11 @@ pub struct Call {
     pub probability: f64,
 }
 
-/// A behaviour profile: what a version of a service does differently.
+/// A behaviour profile: what a version of a service does differently. Read
+/// back with defaults for what is left out (the control plane leaves every
+/// field out for those who may not see hidden state).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct VersionProfile {
     pub description: String,
     /// Share of requests answered with `error_status` (0.0..=1.0).

@@ -6,15 +6,20 @@ use sqlx::Row;
 
 use super::row::{self, Page, ms};
 use super::{AlertGroup, OnCall};
-use crate::config::Target;
+use crate::config::{Role, Target};
+use crate::drill::DrillOverride;
 use crate::error::OnCallError;
 
-/// Who a step pages at an instant: (person, role), shadows included.
+/// Who a step pages at an instant: (person, role), shadows included. A
+/// drill's override holding at `at` puts its trainee in every primary
+/// target, with its shadow beside them.
 pub fn resolve_step(
     cfg: &crate::config::Config,
     targets: &[Target],
     at: DateTime<Utc>,
+    drill: Option<&DrillOverride>,
 ) -> Vec<(String, String)> {
+    let drill = drill.filter(|d| d.covers(at));
     let mut out: Vec<(String, String)> = Vec::new();
     let add = |p: &str, role: &str, out: &mut Vec<(String, String)>| {
         if !out.iter().any(|(q, _)| q == p) {
@@ -23,11 +28,17 @@ pub fn resolve_step(
     };
     for t in targets {
         match t {
-            Target::OnCall { schedule, role } => {
-                if let Some((p, _)) = cfg.schedule(schedule).and_then(|s| s.on_call(*role, at)) {
-                    add(p, role.as_str(), &mut out);
+            Target::OnCall { schedule, role } => match drill {
+                Some(d) if *role == Role::Primary && cfg.schedule(schedule).is_some() => {
+                    add(&d.primary, role.as_str(), &mut out)
                 }
-            }
+                _ => {
+                    if let Some((p, _)) = cfg.schedule(schedule).and_then(|s| s.on_call(*role, at))
+                    {
+                        add(p, role.as_str(), &mut out);
+                    }
+                }
+            },
             Target::Person { person } => add(person, "person", &mut out),
         }
     }
@@ -36,6 +47,12 @@ pub fn resolve_step(
         for a in cfg.apprentices_of(p) {
             add(a, "shadow", &mut out);
         }
+    }
+    if let Some(d) = drill
+        && let Some(s) = &d.shadow
+        && responsible.contains(&d.primary)
+    {
+        add(s, "shadow", &mut out);
     }
     out
 }
@@ -100,7 +117,12 @@ impl OnCall {
                 page.policy
             )));
         };
-        let who = resolve_step(&self.config, &st.targets, now);
+        let who = resolve_step(
+            &self.config,
+            &st.targets,
+            now,
+            self.override_at(now).as_ref(),
+        );
         let next = now + chrono::Duration::from_std(st.escalate_after).unwrap_or_default();
         let assignee = who
             .iter()

@@ -48,6 +48,8 @@ pub struct OnCall {
     /// One state change at a time: an acknowledgement and an escalation of
     /// the same page never interleave.
     lock: tokio::sync::Mutex<()>,
+    /// A drill's trainee on call (`crate::drill`).
+    pub(crate) drill: std::sync::Mutex<Option<crate::drill::DrillOverride>>,
 }
 
 /// Which pages to list.
@@ -75,6 +77,7 @@ impl OnCall {
             clock,
             notifier,
             lock: tokio::sync::Mutex::new(()),
+            drill: std::sync::Mutex::new(None),
         }
     }
 
@@ -133,7 +136,7 @@ impl OnCall {
         self.lock.lock().await
     }
 
-    fn person(&self, handle: &str) -> Result<&Person, OnCallError> {
+    pub(crate) fn person(&self, handle: &str) -> Result<&Person, OnCallError> {
         self.config
             .person(handle)
             .ok_or_else(|| OnCallError::UnknownPerson(handle.to_string()))

@@ -1,5 +1,7 @@
 //! Process faults: burning CPU, leaking memory, filling disk. Each runs on
-//! its own thread until its stop flag is set, and undoes itself then.
+//! its own thread until its stop flag is set, and undoes itself then. The
+//! threads are named as a service's own background work would be (`ps -T`
+//! shows them), and their log lines read like it.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,7 +14,7 @@ const SLICE: Duration = Duration::from_millis(10);
 /// Busy for `share` of every 10 ms slice, asleep for the rest.
 pub fn burn_cpu(share: f64, stop: Arc<AtomicBool>) {
     let _ = std::thread::Builder::new()
-        .name("fault-cpu".into())
+        .name("compactor".into())
         .spawn(move || {
             let busy = SLICE.mul_f64(share.clamp(0.0, 1.0));
             let mut x: u64 = 1;
@@ -31,7 +33,7 @@ pub fn burn_cpu(share: f64, stop: Arc<AtomicBool>) {
 /// them all when stopped.
 pub fn leak_memory(mb_per_s: u64, cap_mb: u64, stop: Arc<AtomicBool>) {
     let _ = std::thread::Builder::new()
-        .name("fault-memory".into())
+        .name("cache-loader".into())
         .spawn(move || {
             let mut held: Vec<Vec<u8>> = Vec::new();
             let tick = Duration::from_millis(100);
@@ -55,7 +57,7 @@ pub fn leak_memory(mb_per_s: u64, cap_mb: u64, stop: Arc<AtomicBool>) {
 /// Writes `path` at `mb_per_s` up to `size_mb`; deletes it when stopped.
 pub fn fill_disk(path: PathBuf, mb_per_s: u64, size_mb: u64, stop: Arc<AtomicBool>) {
     let _ = std::thread::Builder::new()
-        .name("fault-disk".into())
+        .name("spooler".into())
         .spawn(move || {
             let run = || -> std::io::Result<()> {
                 if let Some(dir) = path.parent() {
@@ -80,7 +82,7 @@ pub fn fill_disk(path: PathBuf, mb_per_s: u64, size_mb: u64, stop: Arc<AtomicBoo
                 Ok(())
             };
             if let Err(e) = run() {
-                tracing::warn!(error = %e, path = %path.display(), "disk fault could not write");
+                tracing::warn!(error = %e, path = %path.display(), "could not write the spool file");
             }
             let _ = std::fs::remove_file(&path);
         });

@@ -12,6 +12,10 @@ use rand::RngExt;
 
 use crate::faults::{FaultKind, FaultSpec};
 
+/// Where in the data dir disk faults write their files. Named as a
+/// service's own files would be: nothing a trainee lists names a fault.
+pub const SPOOL_DIR: &str = "spool";
+
 /// What a request fault does to one request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -109,8 +113,9 @@ impl Faults {
         Ok(())
     }
 
-    /// The file a disk fault writes: inside the data dir, named by instance
-    /// and fault id (only `[A-Za-z0-9_-]` kept).
+    /// The file a disk fault writes: in [`SPOOL_DIR`] of the data dir, named
+    /// by instance and fault id (only `[A-Za-z0-9_-]` kept), like any file a
+    /// service spools to disk.
     pub fn fill_path(&self, id: &str) -> std::path::PathBuf {
         let clean = |s: &str| -> String {
             s.chars()
@@ -124,8 +129,8 @@ impl Faults {
                 .collect()
         };
         self.dir
-            .join("faults")
-            .join(format!("{}-{}.fill", clean(&self.instance), clean(id)))
+            .join(SPOOL_DIR)
+            .join(format!("{}-{}.spool", clean(&self.instance), clean(id)))
     }
 
     /// Bytes of this instance's files in the data dir: its request log and
@@ -137,7 +142,7 @@ impl Faults {
             .join("logs")
             .join(format!("{}.jsonl", self.instance));
         let prefix = format!("{}-", self.instance);
-        let fills: u64 = std::fs::read_dir(self.dir.join("faults"))
+        let fills: u64 = std::fs::read_dir(self.dir.join(SPOOL_DIR))
             .into_iter()
             .flatten()
             .flatten()
@@ -282,7 +287,7 @@ pub fn body(action: Action, text: String) -> Option<axum::body::Body> {
                 Ok(bytes.slice(..half)),
                 Err(std::io::Error::new(
                     std::io::ErrorKind::ConnectionReset,
-                    "injected reset",
+                    "connection reset by peer",
                 )),
             ];
             Some(axum::body::Body::from_stream(stream::iter(chunks)))
