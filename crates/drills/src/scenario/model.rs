@@ -302,7 +302,7 @@ pub struct Scoring {
 }
 
 /// The shortest `{{.window}}` a compressed clock makes.
-pub const MIN_WINDOW: Duration = Duration::from_secs(5);
+pub const MIN_WINDOW: Duration = Duration::from_secs(15);
 
 impl Scenario {
     /// Every duration of the scenario multiplied by `scale` (a compressed
@@ -323,9 +323,12 @@ impl Scenario {
         }
         for o in &mut out.objectives {
             if let Check::Query { hold, window, .. } = &mut o.check {
-                *hold = s(*hold);
-                // A rate needs a few scrapes in its window.
-                *window = s(*window).max(MIN_WINDOW.min(*window));
+                // A short window over a few requests is noise: windows
+                // shrink to no less than MIN_WINDOW, and a hold covers at
+                // least two windows, so luck cannot pass an objective.
+                let w = s(*window).max(MIN_WINDOW.min(*window));
+                *hold = s(*hold).max((2 * w).min(*hold));
+                *window = w;
             }
         }
         out.scoring.acknowledge = s(out.scoring.acknowledge);

@@ -155,7 +155,8 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let faults =
         chaos::FaultController::new(sup.clone(), events.clone(), token.clone(), data_dir.clone());
     tasks.spawn(faults.clone().run());
-    let drills = crate::drills::start(&sup, &loadgen, &faults, &journal, &monitoring, &oncall).await;
+    let drills =
+        crate::drills::start(&sup, &loadgen, &faults, &journal, &monitoring, &oncall).await;
     tasks.spawn(drills.clone().run(Duration::from_millis(500)));
     let cp_metrics = Arc::new(ControlPlaneMetrics::new(&sup, &drills));
     let router = lab_api
