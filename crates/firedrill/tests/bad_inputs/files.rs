@@ -116,7 +116,7 @@ fn generated(f: &Format) -> Vec<Case> {
         c("nul-bytes", f.valid.replace('\n', "\0\n").into_bytes()),
         c(
             "truncated",
-            f.valid[..f.valid.len() / 3].as_bytes().to_vec(),
+            f.valid.as_bytes()[..f.valid.len() / 3].to_vec(),
         ),
     ];
     if f.yaml {
