@@ -58,6 +58,16 @@ impl Answer {
     }
 }
 
+/// One request under way on an instance; counted out when dropped.
+struct InFlight<'a>(&'a Instance);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.metrics.in_flight.dec();
+    }
+}
+
 /// Entry point for a request matched to endpoint `ep_index`.
 pub async fn serve(
     inst: Arc<Instance>,
@@ -77,6 +87,10 @@ pub async fn serve(
     }
     let in_flight = inst.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
     inst.metrics.in_flight.inc();
+    // Counted out however the request ends: a caller that times out drops
+    // this future mid-work, and a count left behind would refuse every
+    // request once it reached the concurrency limit.
+    let counted = InFlight(&inst);
     let limit = inst.config().concurrency_limit;
     let answer = if let Some(Action::Error(status)) = fault {
         Answer::error(status, "injected fault")
@@ -93,8 +107,7 @@ pub async fn serve(
         let params: HashMap<String, String> = params.into_iter().collect();
         work_and_answer(&inst, ep, &path, params, body, &ctx).await
     };
-    inst.in_flight.fetch_sub(1, Ordering::Relaxed);
-    inst.metrics.in_flight.dec();
+    drop(counted);
 
     let secs = started.elapsed().as_secs_f64();
     inst.metrics
