@@ -55,7 +55,7 @@ fn main() {
             let db = Arc::new(Tsdb::in_memory(TsdbOptions { background: false, ..TsdbOptions::default() }));
             let rules = format!("groups:\n  - name: g\n    interval: 1s\n    rules:\n      - alert: Cond{i}\n        expr: cond > 0\n");
             let m = Arc::new(RuleManager::new(parse_rules(&rules, "r").expect("rules"), Duration::from_secs(1), ""));
-            let log = Arc::new(NotificationLog::open(&dir.path().join(format!("l{i}"))).expect("log"));
+            let log = NotificationLog::open_sqlite(&dir.path().join(format!("l{i}"))).await.expect("log");
             let router = Router::new(parse_config(&cfg, "am").expect("config"), Arc::new(Silences::open(None).expect("silences")), Sender::start(log, RetryPolicy::default()), "");
             let t1 = tokio::spawn(m.clone().run(
                 db.clone(),
@@ -87,7 +87,7 @@ fn main() {
         // (2) Storm: 1,000 alerts at once.
         alerts_seen.store(0, Ordering::SeqCst);
         notifications.store(0, Ordering::SeqCst);
-        let log = Arc::new(NotificationLog::open(&dir.path().join("storm")).expect("log"));
+        let log = NotificationLog::open_sqlite(&dir.path().join("storm")).await.expect("log");
         let router = Router::new(parse_config(&cfg, "am").expect("config"), Arc::new(Silences::open(None).expect("silences")), Sender::start(log, RetryPolicy::default()), "");
         let t2 = tokio::spawn(router.clone().run(Duration::from_millis(500)));
         let now = chrono::Utc::now();

@@ -580,7 +580,9 @@ fn alerts_api_shows_receivers_and_honours_resolve_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (url, _router) = rt.block_on(async {
-        let log = Arc::new(NotificationLog::open(&dir.path().join("log")).unwrap());
+        let log = NotificationLog::open_sqlite(&dir.path().join("log"))
+            .await
+            .unwrap();
         let router = Router::new(
             parse_config(yaml, "am.yml").unwrap(),
             Arc::new(Silences::open(None).unwrap()),

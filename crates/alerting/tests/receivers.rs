@@ -88,7 +88,7 @@ async fn email_and_registered_integrations_are_notified() {
         "route:\n  receiver: team\n  group_wait: 10ms\nreceivers:\n  - name: team\n    email_configs:\n      - to: oncall@lab.example\n        from: firedrill@lab.example\n        smarthost: {smtp}\n"
     );
     let dir = tempfile::tempdir().unwrap();
-    let log = Arc::new(NotificationLog::open(dir.path()).unwrap());
+    let log = NotificationLog::open_sqlite(dir.path()).await.unwrap();
     let policy = RetryPolicy {
         attempts: 3,
         first_backoff: Duration::from_millis(20),
@@ -140,9 +140,10 @@ async fn email_and_registered_integrations_are_notified() {
         "the registered integration was notified"
     );
     // Both deliveries are in the log as sent.
+    let list = || async { log.page(Default::default()).await.unwrap() };
     for _ in 0..100 {
-        if log
-            .list()
+        if list()
+            .await
             .iter()
             .filter(|d| d.state == DeliveryState::Sent)
             .count()
@@ -152,8 +153,8 @@ async fn email_and_registered_integrations_are_notified() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let kinds: Vec<(String, DeliveryState)> = log
-        .list()
+    let kinds: Vec<(String, DeliveryState)> = list()
+        .await
         .into_iter()
         .map(|d| (d.integration, d.state))
         .collect();
@@ -189,18 +190,25 @@ fn pagerduty_dedup_key_is_a_stable_hash_of_the_group_key() {
 async fn after_a_restart_only_http_deliveries_are_replayed() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let log = NotificationLog::open(dir.path()).unwrap();
+        let log = NotificationLog::open_sqlite(dir.path()).await.unwrap();
         for (integration, target) in [
             ("pager", "on-call"),
             ("tickets", "ticket queue"),
             ("email", "oncall@lab.example"),
             ("webhook", "http://127.0.0.1:9/hook"),
         ] {
-            let (_, stored) = log.record("team", integration, target, serde_json::json!({}));
-            stored.wait().await.unwrap();
+            log.record(
+                "team",
+                integration,
+                target,
+                &serde_json::json!({}),
+                DeliveryState::Pending,
+            )
+            .await
+            .unwrap();
         }
     }
-    let log = Arc::new(NotificationLog::open(dir.path()).unwrap());
+    let log = NotificationLog::open_sqlite(dir.path()).await.unwrap();
     let policy = RetryPolicy {
         attempts: 1,
         first_backoff: Duration::from_millis(10),
@@ -208,13 +216,30 @@ async fn after_a_restart_only_http_deliveries_are_replayed() {
         timeout: Duration::from_secs(1),
     };
     let _sender = Sender::start(log.clone(), policy);
-    let by_kind = |k: &str| log.list().into_iter().find(|d| d.integration == k).unwrap();
+    let by_kind = |k: &'static str| {
+        let log = log.clone();
+        async move {
+            log.page(Default::default())
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|d| d.integration == k)
+                .unwrap()
+        }
+    };
+    // The sender's task resumes the log as it starts.
+    for _ in 0..200 {
+        if by_kind("email").await.state == DeliveryState::Failed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     for (kind, target) in [
         ("pager", "on-call"),
         ("tickets", "ticket queue"),
         ("email", "oncall@lab.example"),
     ] {
-        let d = by_kind(kind);
+        let d = by_kind(kind).await;
         assert_eq!(d.state, DeliveryState::Failed, "{d:?}");
         assert_eq!(d.attempts, 0, "{d:?}");
         let why = d.last_error.unwrap_or_default();
@@ -225,12 +250,17 @@ async fn after_a_restart_only_http_deliveries_are_replayed() {
             "{why}"
         );
     }
-    // Written to the log: a second restart sees them failed, not pending.
-    log.written().wait().await.unwrap();
-    let again = NotificationLog::open(dir.path()).unwrap();
-    let pending: Vec<String> = again.pending().into_iter().map(|d| d.integration).collect();
+    // Stored: a second restart sees them failed, not pending.
+    let again = NotificationLog::open_sqlite(dir.path()).await.unwrap();
+    let pending: Vec<String> = again
+        .pending()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.integration)
+        .collect();
     assert!(pending.iter().all(|k| k == "webhook"), "{pending:?}");
-    let hook = by_kind("webhook");
+    let hook = by_kind("webhook").await;
     assert!(
         !hook
             .last_error

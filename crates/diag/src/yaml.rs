@@ -39,6 +39,14 @@ pub fn problem(file: &str, source: Option<&str>, e: &Error) -> Problem {
                 .and_then(|l| scalar_at(l, column as usize));
             scalar_message(ty, value.as_deref())
         }
+        Error::NonFiniteFloat { value, .. } => {
+            let v = value.to_ascii_lowercase();
+            if v.contains("nan") || v.contains("inf") {
+                format!("{value} is not a finite number")
+            } else {
+                format!("the number {value} is out of range (too large for a 64-bit float)")
+            }
+        }
         Error::Eof { .. } => "the file is empty or ends too early".to_string(),
         Error::DuplicateMappingKey { key, .. } => match key {
             Some(k) => format!("the key {k:?} appears twice in this mapping"),

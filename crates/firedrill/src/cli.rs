@@ -198,9 +198,16 @@ pub enum Command {
     Experiment(ExperimentCmd),
     /// Notifications sent to receivers, with their delivery state and errors.
     #[command(
-        after_help = "Example:\n  firedrill notifications\n  firedrill notifications --output json"
+        after_help = "Example:\n  firedrill notifications\n  firedrill notifications --limit 20 --before 345\n  firedrill notifications --output json"
     )]
-    Notifications,
+    Notifications {
+        /// Show the newest this many deliveries (1 to 1000).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..=1000))]
+        limit: i64,
+        /// Only deliveries with an id below this one (the next page back).
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
+        before: Option<i64>,
+    },
     /// Pending and firing alerts of the running lab.
     #[command(after_help = "Example:\n  firedrill alerts\n  firedrill alerts --output json")]
     Alerts,
@@ -275,7 +282,7 @@ pub struct QueryArgs {
     /// The PromQL expression.
     pub expr: String,
     /// Evaluation time (unix seconds; default now). With --range: the end.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_unix_time)]
     pub time: Option<f64>,
     /// Draw the last RANGE (e.g. 15m) as a chart instead of one value.
     #[arg(long, value_parser = parse_duration)]
@@ -498,6 +505,51 @@ fn parse_rps(s: &str) -> Result<f64, String> {
         return Err(format!("{s} is out of range: the rate must be 0 to 100000"));
     }
     Ok(rps)
+}
+
+/// A duration in the files' grammar, kept as written (the lab's API reads it).
+fn duration_text(s: &str) -> Result<String, String> {
+    parse_duration(s).map_err(|e| e.to_string())?;
+    Ok(s.to_string())
+}
+
+/// A percentage: finite, 0 to 100.
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let p: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a percentage"))?;
+    if !p.is_finite() || !(0.0..=100.0).contains(&p) {
+        return Err(format!("{s} is out of range: a percentage is 0 to 100"));
+    }
+    Ok(p)
+}
+
+/// A share of a core: finite, 0.05 to 1 (as the fault API enforces).
+fn parse_share(s: &str) -> Result<f64, String> {
+    let p: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a share of a core"))?;
+    if !p.is_finite() || !(0.05..=1.0).contains(&p) {
+        return Err(format!(
+            "{s} is out of range: a share of a core is 0.05 to 1"
+        ));
+    }
+    Ok(p)
+}
+
+/// Unix seconds within the times the PromQL API takes (Prometheus's
+/// bounds: about ±292 million years).
+fn parse_unix_time(s: &str) -> Result<f64, String> {
+    let t: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a time in unix seconds"))?;
+    if !t.is_finite() || t.abs() > 9.2e15 {
+        return Err(format!("{s} is out of range: a time in unix seconds"));
+    }
+    Ok(t)
 }
 
 /// A duration of at least `min` (shown as `shown` in the message).
@@ -921,7 +973,7 @@ pub struct FaultArgs {
     #[arg(long, value_delimiter = ',')]
     pub instances: Option<Vec<u32>>,
     /// A share of the instances instead, in percent.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_percent)]
     pub instance_percent: Option<f64>,
     /// Only this route (server-side request faults).
     #[arg(long)]
@@ -930,19 +982,19 @@ pub struct FaultArgs {
     #[arg(long)]
     pub caller: Option<String>,
     /// Share of requests affected, in percent (request faults).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_percent)]
     pub percent: Option<f64>,
     /// latency: added delay; slow-body: how long the body takes.
-    #[arg(long)]
+    #[arg(long, value_parser = duration_text)]
     pub delay: Option<String>,
     /// latency: ± uniform jitter.
-    #[arg(long)]
+    #[arg(long, value_parser = duration_text)]
     pub jitter: Option<String>,
     /// error: the HTTP status (default 500).
     #[arg(long)]
     pub status: Option<u16>,
     /// cpu: share of a core (0.05 to 1).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_share)]
     pub share: Option<f64>,
     /// memory, disk: megabytes per second.
     #[arg(long)]
@@ -957,7 +1009,7 @@ pub struct FaultArgs {
     #[arg(long)]
     pub version: Option<String>,
     /// How long it lasts.
-    #[arg(long = "for", default_value = "10m")]
+    #[arg(long = "for", default_value = "10m", value_parser = duration_text)]
     pub duration: String,
 }
 

@@ -85,7 +85,9 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Drill(c) => cmd::drill::run(cli, c).await,
         Command::Chaos(c) => cmd::chaos::run(cli, c).await,
         Command::Experiment(c) => cmd::chaos::experiment(cli, c).await,
-        Command::Notifications => cmd::silence::notifications(cli).await,
+        Command::Notifications { limit, before } => {
+            cmd::silence::notifications(cli, *limit, *before).await
+        }
         Command::Promql(c) => cmd::promql::run(cli, c).await,
         Command::Tsdb(c) => cmd::tsdb::run(cli, c).await,
         Command::Instance(args) => cmd::instance::run(cli, args).await,
@@ -104,8 +106,40 @@ fn quiet_on_broken_pipe(command: &Command) {
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
+/// Parses the command line; clap's "invalid UTF-8 was detected" is told
+/// with the argument it is about.
+fn parse_args() -> Cli {
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidUtf8 => {
+            let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+            let at = args.iter().position(|a| a.to_str().is_none());
+            let what = match at {
+                Some(i) => {
+                    let arg = args[i].to_string_lossy().to_string();
+                    match args.get(i.wrapping_sub(1)).and_then(|p| p.to_str()) {
+                        Some(flag) if i > 1 && flag.starts_with('-') => {
+                            format!("the value of {flag} ({arg:?}) is not valid UTF-8")
+                        }
+                        _ => match arg.split_once('=') {
+                            Some((flag, _)) if arg.starts_with('-') => {
+                                format!("the value of {flag} ({arg:?}) is not valid UTF-8")
+                            }
+                            _ => format!("argument {i} ({arg:?}) is not valid UTF-8"),
+                        },
+                    }
+                }
+                None => "an argument is not valid UTF-8".to_string(),
+            };
+            eprintln!("error: {what}\n\nFor more information, try '--help'.");
+            std::process::exit(2);
+        }
+        Err(e) => e.exit(),
+    }
+}
+
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_args();
     quiet_on_broken_pipe(&cli.command);
     init_tracing(&cli.command);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -22,6 +22,7 @@ pub struct Monitoring {
     pub rules: Arc<RuleManager>,
     pub router: Arc<alerting::route::Router>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    stopping: tokio_util::sync::CancellationToken,
 }
 
 /// The topology's SLO rules, its bundled cause-based rules and extra rule
@@ -106,6 +107,10 @@ pub struct MonitoringConfig {
     pub alerting: AlertingSetup,
     /// The journal: alert transitions, notification outcomes, silences.
     pub events: Arc<dyn wire::EventSink>,
+    /// The database the notification log lives in.
+    pub db: store::Db,
+    /// Cancelled when the lab starts to stop: PromQL queries under way end.
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 impl Monitoring {
@@ -124,6 +129,8 @@ impl Monitoring {
             evaluation_interval,
             alerting: alerting_setup,
             events,
+            db,
+            stopping,
         } = cfg;
         let dir = data_dir.join("tsdb");
         let opts = TsdbOptions {
@@ -142,7 +149,8 @@ impl Monitoring {
                 timeout: interval.mul_f64(0.8).min(Duration::from_secs(10)),
             },
         );
-        let log = Arc::new(alerting::notify::NotificationLog::open(data_dir)?);
+        let log =
+            alerting::notify::NotificationLog::new(db, alerting::notify::Retention::default());
         let sender = alerting::notify::Sender::start_journaled(
             log,
             alerting::notify::RetryPolicy::default(),
@@ -182,6 +190,7 @@ impl Monitoring {
             rules,
             router,
             tasks,
+            stopping,
         })
     }
 
@@ -197,6 +206,7 @@ impl Monitoring {
             metadata,
             tsdb_status: Some(tsdb_status),
             version: env!("CARGO_PKG_VERSION").to_string(),
+            stopping: Some(self.stopping.clone()),
         }
         .router()
         .merge(self.rules.clone().router())

@@ -435,3 +435,55 @@ async fn ejects_a_failing_instance_and_restores_it() {
     bad.stop().await;
     web.stop().await;
 }
+
+/// Found by the soak benchmark (issue 11): a request whose caller gave up
+/// (its future dropped mid-work) was never counted out, so an instance
+/// behind timing-out callers reached its concurrency limit and refused
+/// every request for good. It is counted out however it ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_abandoned_by_their_callers_are_counted_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut slow = endpoint("GET", "/slow", vec![]);
+    slow.latency = Latency {
+        median: ms(400),
+        p99: ms(500),
+    };
+    let mut t = topology();
+    t.services.push(service("sleepy", vec![slow]));
+    let (reg_url, _reg) = start_registry().await;
+    let inst = start(&t, "sleepy", "v1", dir.path(), &reg_url).await;
+    let impatient = reqwest::Client::builder().timeout(ms(30)).build().unwrap();
+    for _ in 0..20 {
+        let r = impatient
+            .get(format!("http://{}/slow", inst.addr))
+            .send()
+            .await;
+        assert!(r.is_err(), "the caller gives up first");
+    }
+    let client = reqwest::Client::new();
+    let active = || async {
+        let text = client
+            .get(format!("http://{}/metrics", inst.addr))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find(|l| l.starts_with("http_server_active_requests"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(-1.0)
+    };
+    let mut now = -1.0;
+    for _ in 0..100 {
+        now = active().await;
+        if now == 0.0 {
+            break;
+        }
+        tokio::time::sleep(ms(20)).await;
+    }
+    assert_eq!(now, 0.0, "abandoned requests are no longer counted");
+    inst.stop().await;
+}

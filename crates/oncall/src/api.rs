@@ -300,8 +300,13 @@ struct TicketsQuery {
 }
 
 async fn tickets(State(o): Api, Query(q): Query<TicketsQuery>) -> ApiResult {
-    ok(o.tickets(Some(q.status.as_deref().unwrap_or("open")))
-        .await?)
+    let status = q.status.as_deref().unwrap_or("open");
+    if !["open", "closed", "all"].contains(&status) {
+        return Err(bad(format!(
+            "unknown status {status:?}: open, closed or all"
+        )));
+    }
+    ok(o.tickets(Some(status)).await?)
 }
 
 async fn ticket_act(

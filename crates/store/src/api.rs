@@ -84,13 +84,19 @@ async fn list(
     q: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Vec<Event>> {
     let Query(p) = q?;
+    let limit = p.limit.unwrap_or(1000);
+    if !(1..=100_000).contains(&limit) {
+        return Err(wire::ApiError::bad_data(format!(
+            "invalid parameter \"limit\": {limit} is not from 1 to 100000"
+        )));
+    }
     let f = Filter {
         since: p.since,
         until: p.until,
         kind_prefix: p.kind,
         subject: p.subject,
         after_id: p.after_id,
-        limit: Some(p.limit.unwrap_or(1000).clamp(1, 100_000)),
+        limit: Some(limit),
         without_hidden: !who.sees_hidden() || p.hidden == Some(false),
     };
     Ok(success(api.journal.list(&f).await?))

@@ -1,14 +1,17 @@
 //! The store: one database (SQLite in the data dir by default, PostgreSQL
-//! with `--database-url`), one set of migrations, and the event journal.
+//! with `--database-url`), one set of migrations, the event journal, the
+//! notification log and named tokens.
 
 pub mod api;
 pub mod db;
 pub mod journal;
 pub mod migrate;
+pub mod notifications;
 pub mod tokens;
 
 pub use db::{Backend, Db};
 pub use journal::{Event, Filter, Journal};
+pub use notifications::NotificationLog;
 pub use tokens::Tokens;
 
 #[derive(Debug, thiserror::Error)]

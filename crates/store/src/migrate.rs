@@ -106,6 +106,24 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     CREATE INDEX drills_scenario ON drills (scenario, started_ms);
     CREATE INDEX drills_running ON drills (ended_ms)",
     ),
+    (
+        5,
+        "notification log",
+        "CREATE TABLE notifications (
+        id {id},
+        created_ms BIGINT NOT NULL,
+        receiver TEXT NOT NULL,
+        integration TEXT NOT NULL,
+        target TEXT NOT NULL,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts BIGINT NOT NULL,
+        last_error TEXT,
+        updated_ms BIGINT NOT NULL
+    );
+    CREATE INDEX notifications_state ON notifications (state);
+    CREATE INDEX notifications_updated ON notifications (updated_ms)",
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

@@ -97,6 +97,7 @@ fn server() -> &'static Server {
             metadata: Arc::new(BTreeMap::new),
             tsdb_status: None,
             version: "test".into(),
+            stopping: None,
         };
         let listener = rt
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))

@@ -40,6 +40,11 @@ struct Server {
 }
 
 fn serve(engine: Engine) -> Server {
+    serve_until(engine, None)
+}
+
+/// A server whose queries are cancelled when `stopping` is.
+fn serve_until(engine: Engine, stopping: Option<tokio_util::sync::CancellationToken>) -> Server {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -52,6 +57,7 @@ fn serve(engine: Engine) -> Server {
         metadata: Arc::new(BTreeMap::new),
         tsdb_status: None,
         version: "test".into(),
+        stopping,
     };
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -279,6 +285,30 @@ fn a_canceled_query_stops() {
         other => panic!("{other:?}"),
     }
     stopper.join().unwrap();
+}
+
+/// Issue 11: queries under way are cancelled when the server stops (the
+/// lab's SIGINT), and their clients are told why.
+#[test]
+fn a_stopping_server_cancels_queries_under_way() {
+    let stopping = tokio_util::sync::CancellationToken::new();
+    let s = serve_until(Engine::default(), Some(stopping.clone()));
+    let (url, client) = (s.url.clone(), s.client.clone());
+    let asking = std::thread::spawn(move || {
+        let r = client
+            .post(format!("{url}/api/v1/query"))
+            .form(&[("query", ENDLESS)])
+            .send()
+            .expect("an answer, not a cut connection");
+        (r.status().as_u16(), r.json::<Value>().expect("a JSON body"))
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    stopping.cancel();
+    // Without the cancel this runs into the default 2-minute timeout.
+    let (status, body) = asking.join().unwrap();
+    assert_eq!(status, 499, "{body}");
+    assert_eq!(body["errorType"], "canceled");
+    assert_eq!(body["error"], "query canceled: the server is stopping");
 }
 
 fn failures(script: &str) -> Vec<String> {

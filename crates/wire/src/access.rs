@@ -124,7 +124,7 @@ impl Guard {
                 "{method} {path} declares no access rule, so it is refused (a bug: list it in its crate's ROUTES)"
             )));
         };
-        let principal = match bearer(headers) {
+        let principal = match bearer(headers)? {
             Some(t) => match self.tokens.resolve(t).await {
                 Ok(Some(p)) => Some(p),
                 Ok(None) => {
@@ -160,13 +160,25 @@ impl Guard {
     }
 }
 
-fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
-    headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+/// The token of an `Authorization: Bearer <token>` header (the scheme in
+/// any case). A header that is there but not of that form is refused, not
+/// taken for no token: a mistyped header is told so.
+fn bearer(headers: &axum::http::HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed = || {
+        ApiError::unauthorized(
+            "malformed Authorization header: send `Authorization: Bearer <token>` (a token in printable ASCII)",
+        )
+    };
+    let text = value.to_str().map_err(|_| malformed())?;
+    let (scheme, token) = text.trim().split_once(' ').ok_or_else(malformed)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(malformed());
+    }
+    Ok(Some(token))
 }
 
 async fn check(State(guard): State<Guard>, mut req: Request, next: Next) -> Response {
@@ -277,5 +289,44 @@ mod tests {
         let closed = Guard::new(&routes, Arc::new(Fixed), false).apply(app);
         assert_eq!(call(&closed, "GET", "/r", None).await, 401);
         assert_eq!(call(&closed, "GET", "/r", Some("t")).await, 200);
+    }
+
+    /// Issue 11: an Authorization header that is not `Bearer <token>` is
+    /// refused with the reason, even on an open read; the scheme's case
+    /// does not matter.
+    #[tokio::test]
+    async fn a_malformed_authorization_header_is_refused() {
+        let routes = [route("GET", "/r", Access::Read)];
+        let app = Router::new().route("/r", get(|p: Principal| async move { p.name }));
+        let open = Guard::new(&routes, Arc::new(Fixed), true).apply(app);
+        let send = |value: Vec<u8>| {
+            let open = open.clone();
+            async move {
+                let req = axum::http::Request::builder()
+                    .uri("/r")
+                    .header(
+                        "authorization",
+                        axum::http::HeaderValue::from_bytes(&value).unwrap(),
+                    )
+                    .body(axum::body::Body::empty())
+                    .unwrap();
+                let r = open.oneshot(req).await.unwrap();
+                let status = r.status().as_u16();
+                let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+                (status, String::from_utf8_lossy(&body).to_string())
+            }
+        };
+        for bad in [
+            b"Basic dXNlcjpwYXNz".to_vec(),
+            b"Bearer".to_vec(),
+            b"Bearer    ".to_vec(),
+            b"t".to_vec(),
+            vec![b'B', b'e', b'a', b'r', b'e', b'r', b' ', 0xff, 0xfe],
+        ] {
+            let (status, body) = send(bad.clone()).await;
+            assert_eq!(status, 401, "{:?}: {body}", String::from_utf8_lossy(&bad));
+            assert!(body.contains("malformed Authorization header"), "{body}");
+        }
+        assert_eq!(send(b"bearer t".to_vec()).await.0, 200);
     }
 }

@@ -212,6 +212,18 @@ pub const KINDS: &[Kind] = &[
         ],
         "a notification could not be delivered after every retry",
     ),
+    k(
+        "notification.dropped",
+        "notify",
+        "queue",
+        &[
+            ("count", "notifications dropped since the last such event"),
+            ("total", "dropped since the lab started"),
+            ("queue", "the queue's capacity"),
+            ("in_flight", "deliveries under way at most"),
+        ],
+        "the sender's queue was full: notifications were neither stored nor sent",
+    ),
     // On call.
     k(
         "page.triggered",

@@ -1,8 +1,15 @@
-//! Notifications: stored before they are sent, sent with retries, failures
-//! kept visible.
+//! Notifications: stored before they are sent (a row of the database's
+//! notification log, `store::notifications`), sent with retries from a
+//! bounded queue, failures kept visible.
 
-pub mod log;
 pub mod send;
 
-pub use log::{Delivery, DeliveryState, NotificationLog};
-pub use send::{RetryPolicy, Sender};
+/// The notification log lives in the database.
+pub mod log {
+    pub use store::notifications::{
+        Delivery, DeliveryState, NotificationLog, PageQuery, Retention,
+    };
+}
+
+pub use log::{Delivery, DeliveryState, NotificationLog, PageQuery, Retention};
+pub use send::{Capacity, RetryPolicy, Sender};

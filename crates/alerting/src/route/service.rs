@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
@@ -19,7 +19,7 @@ use super::email::Email;
 use super::integration::Integration;
 use super::payload;
 use super::silence::{Silence, Silences};
-use crate::notify::Sender;
+use crate::notify::{PageQuery, Sender};
 use crate::rules::{AlertSink, OutgoingAlert};
 
 /// Default routing of a lab: pages and tickets to their own (log-only)
@@ -170,19 +170,10 @@ impl Router {
             sent += 1;
         }
         if sent == 0 {
-            // A receiver without integrations: the notification is kept in the
-            // log. Both lines are only queued (this runs under the dispatcher
-            // lock; the log's writer thread writes them, in this order).
-            let (d, _stored) = self.sender.log.record(
-                &n.receiver,
-                "log",
-                "",
-                payload::webhook(n, &self.external_url, 0),
-            );
-            let _stored = self
-                .sender
-                .log
-                .update(d.id, crate::notify::DeliveryState::Sent, None);
+            // A receiver without integrations: the notification is kept in
+            // the log only (queued: this runs under the dispatcher lock).
+            self.sender
+                .record_only(&n.receiver, payload::webhook(n, &self.external_url, 0));
         }
     }
 
@@ -272,6 +263,21 @@ impl Router {
         Ok(())
     }
 
+    /// A page of the notification log (`limit`, `before`: see
+    /// [`PageQuery::parse`]), oldest first.
+    async fn notifications(&self, q: &[(String, String)]) -> Result<Response, wire::ApiError> {
+        let param = |name: &str| q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let page = PageQuery::parse(param("limit"), param("before"))
+            .map_err(|e| wire::ApiError::bad_data(e.to_string()))?;
+        let list = self
+            .sender
+            .log
+            .page(page)
+            .await
+            .map_err(|e| wire::ApiError::unavailable(format!("notification log: {e}")))?;
+        Ok(wire::success(list).into_response())
+    }
+
     /// Alertmanager API v2: alerts (GET, POST) and silences; plus the notification log.
     pub fn api(self: Arc<Self>) -> axum::Router {
         type S = State<Arc<Router>>;
@@ -357,7 +363,11 @@ impl Router {
             )
             .route(
                 "/api/lab/notifications",
-                get(|State(r): S| async move { wire::success(r.sender.log.list()) }),
+                get(
+                    |State(r): S, Query(q): Query<Vec<(String, String)>>| async move {
+                        r.notifications(&q).await
+                    },
+                ),
             )
             .with_state(self)
             .merge(post_alerts)

@@ -155,6 +155,9 @@ pub fn parse_rules(text: &str, file: &str) -> Result<Vec<RuleGroup>, RuleFileErr
     };
     let mut groups = Vec::new();
     let mut names = std::collections::HashSet::new();
+    // Recording rules by the series they write: (record, labels) → line.
+    let mut recorded: std::collections::HashMap<(String, BTreeMap<String, String>), u64> =
+        std::collections::HashMap::new();
     for (gi, g) in raw.groups.into_iter().enumerate() {
         let gf = format!("groups[{gi}]");
         if g.name.value.is_empty() {
@@ -237,6 +240,19 @@ pub fn parse_rules(text: &str, file: &str) -> Result<Vec<RuleGroup>, RuleFileErr
                             &format!("{rf}.annotations"),
                             "invalid field 'annotations' in recording rule",
                         );
+                    }
+                    let key = (rec.value.clone(), labels.clone());
+                    if let Some(first) = recorded.get(&key) {
+                        c.at(
+                            rec,
+                            &format!("{rf}.record"),
+                            format!(
+                                "recording rule {:?} with the same labels is already defined at line {first}: both would write the same series",
+                                rec.value
+                            ),
+                        );
+                    } else {
+                        recorded.insert(key, rec.referenced.line());
                     }
                     RuleKind::Recording {
                         record: rec.value.clone(),

@@ -29,7 +29,7 @@ impl Period {
 
     /// Parses `28d`, `4w`, `30d` (any Prometheus duration of that length).
     pub fn parse(s: &str) -> Result<Period, String> {
-        promql_parser::util::parse_duration(s.trim())
+        telemetry::promql::limits::parse_duration(s.trim())
             .ok()
             .and_then(Period::from_duration)
             .ok_or_else(|| {

@@ -62,6 +62,19 @@ pub async fn run(cli: &Cli, cmd: &PromqlCmd) -> Result<()> {
             }
         }
     });
+    // A script that tests nothing (empty, or cut short before its first
+    // `eval`) is a mistake, not a pass.
+    let empty: Vec<&str> = reports
+        .iter()
+        .filter(|r| r.passed + r.failed + r.skipped == 0)
+        .map(|r| r.file.as_str())
+        .collect();
+    if !empty.is_empty() {
+        bail!(
+            "{}: no `eval` command: nothing was tested",
+            empty.join(", ")
+        );
+    }
     if failed > 0 {
         if matches!(cli.output, Output::Json) {
             std::process::exit(1);

@@ -83,9 +83,22 @@ pub async fn run(cli: &Cli, cmd: &SilenceCmd) -> Result<()> {
     Ok(())
 }
 
-pub async fn notifications(cli: &Cli) -> Result<()> {
-    let data = LabClient::new(cli).get("/api/lab/notifications").await?;
+/// A page of the notification log: the newest `limit` deliveries (below
+/// `before`), oldest first.
+pub async fn notifications(cli: &Cli, limit: i64, before: Option<i64>) -> Result<()> {
+    let mut query = vec![("limit", limit.to_string())];
+    if let Some(b) = before {
+        query.push(("before", b.to_string()));
+    }
+    let data = LabClient::new(cli)
+        .get_query("/api/lab/notifications", &query)
+        .await?;
     let list = data.as_array().cloned().unwrap_or_default();
+    if list.len() as i64 == limit
+        && let Some(first) = list.first().and_then(|d| d["id"].as_i64())
+    {
+        eprintln!("older deliveries: firedrill notifications --before {first}");
+    }
     output::emit(cli.output, &Value::Array(list.clone()), || {
         let rows: Vec<Vec<String>> = list
             .iter()

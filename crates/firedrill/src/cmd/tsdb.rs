@@ -41,6 +41,18 @@ pub async fn run(cli: &Cli, cmd: &TsdbCmd) -> Result<()> {
                 }
                 Err(e) => {
                     spinner.fail();
+                    // Located: FILE:LINE: what is wrong.
+                    if let Some(ie) = e.downcast_ref::<telemetry::tsdb::ImportError>() {
+                        let msg = ie.to_string();
+                        return Err(match ie.line() {
+                            Some(line) => {
+                                let what =
+                                    msg.strip_prefix(&format!("line {line}: ")).unwrap_or(&msg);
+                                anyhow::anyhow!("{}:{line}: {what}", file.display())
+                            }
+                            None => anyhow::anyhow!("{}: {msg}", file.display()),
+                        });
+                    }
                     return Err(e.context(format!("importing {}", file.display())));
                 }
             };

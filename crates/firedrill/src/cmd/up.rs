@@ -54,6 +54,8 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     // The lab's timer loops, stopped together first; the server stops last,
     // gracefully, on `stop`.
     let stop = CancellationToken::new();
+    // Cancelled as soon as the lab starts to stop: queries under way end.
+    let stopping = CancellationToken::new();
     let mut tasks = JoinSet::new();
     let spinner = Spinner::new(&format!("starting the {} lab", topology.name));
     let cfg = SupervisorConfig {
@@ -138,6 +140,8 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
         evaluation_interval: args.evaluation_interval.unwrap_or(args.scrape_interval),
         alerting: alerting_setup,
         events: events.clone(),
+        db: journal.db().clone(),
+        stopping: stopping.clone(),
     };
     let monitoring =
         match crate::monitoring::Monitoring::start(&data_dir, sup.clone(), cp_addr, mon_cfg) {
@@ -189,6 +193,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
 
     wait_for_stop(&shutdown).await;
     eprintln!("stopping the lab…");
+    stopping.cancel();
     drop(loadgen);
     // The timer loops (fault expiry, on-call escalation) end at once.
     tasks.shutdown().await;

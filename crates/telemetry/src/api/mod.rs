@@ -65,6 +65,10 @@ pub struct PromApi {
     /// Store figures for `/api/v1/status/tsdb` (404 without).
     pub tsdb_status: Option<StatusFn>,
     pub version: String,
+    /// Cancelled when the server stops: queries under way are cancelled at
+    /// once and answer `canceled` (none: only their deadline and their
+    /// client stop them).
+    pub stopping: Option<tokio_util::sync::CancellationToken>,
 }
 
 use wire::{ApiError, ErrorType};
@@ -105,6 +109,11 @@ fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Result<Pa
         let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
             .map_err(|e| bad_data(format!("invalid form body: {e}")))?;
         pairs.extend(form);
+    } else if !body.is_empty() {
+        // Not silently ignored: parameters come in the URL or a form.
+        return Err(bad_data(
+            "the request body is not a form: send parameters in the URL or as Content-Type: application/x-www-form-urlencoded",
+        ));
     }
     Ok(Params::from_pairs(pairs))
 }
@@ -152,9 +161,9 @@ impl PromApi {
     }
 
     /// Runs a query on a blocking thread. The query stops at its deadline
-    /// (the engine's timeout) or as soon as this future is dropped (the
-    /// client went away); the answer does not wait past the deadline even
-    /// if the thread is slow to notice.
+    /// (the engine's timeout), as soon as this future is dropped (the
+    /// client went away), or when the server stops (`stopping`); the answer
+    /// does not wait past the deadline even if the thread is slow to notice.
     async fn run<F>(self: &Arc<Self>, f: F) -> Result<crate::promql::QueryResult, ApiError>
     where
         F: FnOnce(
@@ -176,14 +185,29 @@ impl PromApi {
             .opts
             .timeout
             .saturating_add(std::time::Duration::from_secs(1));
-        match tokio::time::timeout(wait, job).await {
-            Err(_) => {
-                cancel.cancel();
-                Err(query_error(QueryError::Timeout))
+        let stopping = async {
+            match &self.stopping {
+                Some(t) => t.cancelled().await,
+                None => std::future::pending().await,
             }
-            Ok(joined) => joined
-                .map_err(|e| ApiError::internal(e.to_string()))?
-                .map_err(query_error),
+        };
+        tokio::select! {
+            done = tokio::time::timeout(wait, job) => match done {
+                Err(_) => {
+                    cancel.cancel();
+                    Err(query_error(QueryError::Timeout))
+                }
+                Ok(joined) => joined
+                    .map_err(|e| ApiError::internal(e.to_string()))?
+                    .map_err(query_error),
+            },
+            _ = stopping => {
+                cancel.cancel();
+                Err(ApiError::new(
+                    ErrorType::Canceled,
+                    "query canceled: the server is stopping",
+                ))
+            }
         }
     }
 }
@@ -382,6 +406,25 @@ async fn tsdb_status(State(api): Api) -> Result<Response, ApiError> {
     }
 }
 
-async fn exemplars() -> Response {
-    ok(json!([]))
+/// No exemplars are kept: the answer is empty, but its parameters are
+/// checked as Prometheus checks them.
+async fn exemplars(
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let p = params(q, &headers, &body)?;
+    let expr = p
+        .get("query")
+        .ok_or_else(|| bad_data("invalid parameter \"query\": query is empty"))?;
+    crate::promql::parse(expr)
+        .map_err(|e| bad_data(format!("invalid parameter \"query\": {e}")))?;
+    let start = time_param(&p, "start", 0)?;
+    let end = time_param(&p, "end", now_ms())?;
+    if end < start {
+        return Err(bad_data(
+            "invalid parameter \"end\": end timestamp must not be before start time",
+        ));
+    }
+    Ok(ok(json!([])))
 }

@@ -74,7 +74,7 @@ pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
         }
         return Ok((f * 1000.0).round() as i64);
     }
-    promql_parser::util::parse_duration(s)
+    crate::promql::limits::parse_duration(s)
         .ok()
         .map(|d| duration_ms(&d))
         .filter(|ms| *ms <= MAX_DURATION_MS)

@@ -186,6 +186,10 @@ fn parse_sample(line: &str, om: bool) -> Result<ParsedSample, String> {
     }
     let vtok = c.token();
     let value = parse_value(vtok).ok_or_else(|| format!("invalid value {vtok:?}"))?;
+    if value.is_infinite() && !vtok.to_ascii_lowercase().ends_with("inf") {
+        // Go's ParseFloat refuses it too (value out of range).
+        return Err(format!("value {vtok:?} is out of range for a 64-bit float"));
+    }
     c.skip_ws();
     let mut timestamp_ms = None;
     if !c.at_end() && c.peek() != Some(b'#') {

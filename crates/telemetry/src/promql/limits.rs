@@ -349,6 +349,26 @@ fn children(e: &Expr) -> impl Iterator<Item = &Expr> {
 /// when added.
 pub const MAX_DURATION_MS: i64 = i64::MAX / 1_000_000;
 
+/// promql-parser's duration parser (`5m`, `1h30m`, plain seconds) with its
+/// panics turned into errors (it panics on `1e400`, a number that fits no
+/// duration), and durations beyond [`MAX_DURATION_MS`] refused.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    // A number of seconds: checked here (the parser panics on what fits no
+    // duration); the panic guard below is for anything not yet known.
+    if let Ok(secs) = s.trim().parse::<f64>()
+        && !(secs.is_finite() && secs.abs() * 1000.0 <= MAX_DURATION_MS as f64)
+    {
+        return Err(format!("duration {s:?} is out of range"));
+    }
+    let parsed = std::panic::catch_unwind(|| promql_parser::util::parse_duration(s))
+        .map_err(|_| format!("duration {s:?} is out of range"))?;
+    let d = parsed.map_err(|e| e.to_string())?;
+    if duration_ms(&d) > MAX_DURATION_MS {
+        return Err(format!("duration {s:?} is out of range"));
+    }
+    Ok(d)
+}
+
 /// A duration in ms, saturated at `i64::MAX` (refused by [`check_tree`]).
 pub fn duration_ms(d: &Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)

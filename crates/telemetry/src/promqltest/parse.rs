@@ -86,7 +86,7 @@ pub fn duration_ms(s: &str) -> Result<i64, String> {
     {
         return Ok(0);
     }
-    let d = promql_parser::util::parse_duration(s.trim_start_matches('-'))
+    let d = crate::promql::limits::parse_duration(s.trim_start_matches('-'))
         .map_err(|e| format!("bad duration {s:?}: {e}"))?;
     let ms = crate::promql::limits::duration_ms(&d);
     Ok(if neg { -ms } else { ms })

@@ -34,8 +34,10 @@ pub struct ImportStats {
 /// Why an import failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("parse error: {0}")]
-    Parse(#[from] ParseError),
+    #[error("{0}")]
+    Parse(ParseError),
+    #[error("no samples: nothing to import")]
+    Empty,
     #[error("line {line}: sample has no timestamp (backfill needs one on every sample)")]
     MissingTimestamp { line: usize },
     #[error(
@@ -46,6 +48,25 @@ pub enum ImportError {
     OutOfBounds { line: usize, t: i64 },
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+impl From<ParseError> for ImportError {
+    fn from(e: ParseError) -> Self {
+        ImportError::Parse(e)
+    }
+}
+
+impl ImportError {
+    /// The line of the file the error is about, if any.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ImportError::Parse(p) => Some(p.line),
+            ImportError::MissingTimestamp { line } | ImportError::OutOfBounds { line, .. } => {
+                Some(*line)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A time in ms as RFC 3339 (or in ms when chrono cannot show it).
@@ -61,6 +82,9 @@ fn rfc3339(t: i64) -> String {
 /// appended when the input does not parse or a sample is refused.
 pub fn import(tsdb: &Tsdb, text: &str) -> Result<ImportStats, ImportError> {
     let parsed = exposition::parse_auto(text)?;
+    if parsed.samples.is_empty() {
+        return Err(ImportError::Empty);
+    }
     let latest = chrono::Utc::now()
         .timestamp_millis()
         .saturating_add(MAX_FUTURE.as_millis() as i64);

@@ -40,6 +40,7 @@ pub fn start_ours(openmetrics: &str) -> Ours {
         metadata: Arc::new(BTreeMap::new),
         tsdb_status: None,
         version: "test".into(),
+        stopping: None,
     };
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
