@@ -222,11 +222,34 @@ fn the_answer_stays_hidden_until_the_debrief() {
     let (_, cur) = lab.call("GET", "/api/drills/current", Some(&t), None);
     let text = cur.to_string();
     assert!(!text.contains("v2") && !text.contains("remed"), "{text}");
-    // The instructor sees it all.
+    // A hint costs the trainee; an instructor's pushed hint does not.
+    let (status, h) = lab.call("POST", "/api/drills/current/hint", Some(&t), None);
+    assert_eq!(status, 200, "{h}");
+    assert!(h["data"]["cost"].as_f64().unwrap_or(0.0) > 0.0, "{h}");
+    let (status, h) = lab.call(
+        "POST",
+        "/api/drills/current/push-hint",
+        Some(&lab.token()),
+        None,
+    );
+    assert_eq!(status, 200, "{h}");
+    assert_eq!(h["data"]["cost"].as_f64(), Some(0.0));
+    assert_eq!(
+        lab.status_of("POST", "/api/drills/current/push-hint", Some(&t)),
+        403
+    );
+    // The instructor sees it all: the game master's view names the fault.
     assert_eq!(
         lab.status_of("GET", "/api/drills/current/state", Some(&lab.token())),
         200
     );
+    let (ok, watch, err) = lab.cli(&["drill", "watch", "--once"]);
+    assert!(ok && watch.contains("productcatalog v2"), "{watch}{err}");
+    // Studying alone with the lab's token, normal commands keep the answer out.
+    let (ok, _, err) = lab.cli(&["fault", "list"]);
+    assert!(!ok && err.contains("drill is running"), "{err}");
+    let (ok, events, _) = lab.cli(&["events", "--limit", "500"]);
+    assert!(ok && !events.contains("drill.fault_started"), "{events}");
     let (status, _) = lab.call("POST", "/api/drills/current/end", Some(&lab.token()), None);
     assert_eq!(status, 200);
     let (status, d) = lab.call(
@@ -242,6 +265,20 @@ fn the_answer_stays_hidden_until_the_debrief() {
             .unwrap_or("")
             .contains("productcatalog")
     );
+    assert_eq!(
+        d["data"]["hints"].as_array().map(|h| h.len()),
+        Some(2),
+        "{}",
+        d["data"]["hints"]
+    );
+    // History lists it for the trainee; the HTML debrief is one file with charts.
+    let (_, rows) = lab.call("GET", "/api/drills?trainee=alice", Some(&t), None);
+    assert_eq!(rows["data"][0]["drill"].as_i64(), Some(run.drill), "{rows}");
+    let html = run.lab.data_dir().join("debrief.html");
+    let (ok, _, err) = lab.cli(&["drill", "debrief", "--html", html.to_str().expect("path")]);
+    assert!(ok, "{err}");
+    let page = std::fs::read_to_string(&html).expect("html");
+    assert!(page.contains("<svg") && page.contains("productcatalog v2"));
 }
 
 /// `up` stopped and started in the middle of a drill: the drill resumes
