@@ -946,7 +946,8 @@ pub enum DrillCmd {
         trainee: Option<String>,
         #[arg(long)]
         scenario: Option<String>,
-        #[arg(long, default_value_t = 50)]
+        /// At most this many drills (1 to 10000).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,
     },
 }

@@ -203,6 +203,15 @@ pub async fn run(cli: &Cli, cmd: &DrillCmd) -> Result<()> {
             });
         }
         DrillCmd::Debrief { id, html } => {
+            // A file that cannot be written fails before the lab is asked.
+            if let Some(file) = html {
+                let dir = file.parent().filter(|d| !d.as_os_str().is_empty());
+                if let Some(d) = dir
+                    && !d.is_dir()
+                {
+                    anyhow::bail!("--html {}: no directory {}", file.display(), d.display());
+                }
+            }
             let id = match id {
                 Some(i) => *i,
                 None => latest(&client).await?,

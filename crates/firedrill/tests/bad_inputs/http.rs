@@ -28,7 +28,17 @@ pub fn routes(bin: &str) -> Vec<(String, String, String)> {
 
 /// Routes that take no input at all and change the lab when called: only
 /// their header is tried (a body would be ignored and the call succeed).
-const NO_INPUT: &[(&str, &str)] = &[("POST", "/api/lab/shutdown"), ("DELETE", "/api/faults")];
+/// (A body sent to them is never read: the server may answer and close the
+/// connection while the client is still writing it.)
+const NO_INPUT: &[(&str, &str)] = &[
+    ("POST", "/api/lab/shutdown"),
+    ("DELETE", "/api/faults"),
+    ("DELETE", "/api/faults/{id}"),
+    ("DELETE", "/api/v2/silence/{id}"),
+    ("POST", "/api/drills/current/hint"),
+    ("POST", "/api/drills/current/push-hint"),
+    ("POST", "/api/drills/current/end"),
+];
 
 /// Path values naming nothing, or nothing sensible.
 fn concrete(path: &str, id: &str) -> String {
