@@ -89,9 +89,9 @@ fn planned_starts(d: &Value) -> Vec<f64> {
 }
 
 /// The whole check for one bundled scenario.
-fn ideal_and_idle(id: &str) {
-    let clock = Duration::from_secs(120);
-    // The ideal responder.
+/// One ideal run: the plan of fault times, or why it failed (with the
+/// debrief in words).
+fn ideal_run(id: &str, clock: Duration) -> Result<Vec<f64>, String> {
     let ideal = start(id, clock);
     let limit =
         Duration::from_secs_f64(ideal.scenario["time_limit"].as_f64().unwrap_or(60.0)).min(clock);
@@ -103,47 +103,72 @@ fn ideal_and_idle(id: &str) {
     );
     let end = wait_end(&ideal.lab, ideal.drill, Duration::from_secs(30));
     let d = debrief(&ideal.lab, ideal.drill);
-    assert_eq!(
-        end["outcome"],
-        "completed",
-        "{id}: the ideal path did not complete the drill:\n{}",
+    let text = || {
         ideal
             .lab
             .get_text(&format!("/api/drills/{}/debrief?format=text", ideal.drill))
-    );
-    let score = d["scores"][0]["total"].as_f64().expect("score");
-    assert!(
-        score >= 70.0,
-        "{id}: the ideal path scored only {score}: {}",
-        d["scores"]
-    );
-    assert!(
-        d["objectives"]
-            .as_array()
-            .expect("objectives")
-            .iter()
-            .all(|o| !o["met"].is_null())
-    );
-    let ideal_plan = planned_starts(&d);
-    drop(ideal);
+    };
+    if end["outcome"] != "completed" {
+        return Err(format!(
+            "{id}: the ideal path did not complete the drill:\n{}",
+            text()
+        ));
+    }
+    let score = d["scores"][0]["total"].as_f64().unwrap_or(0.0);
+    if score < 70.0 {
+        return Err(format!(
+            "{id}: the ideal path scored only {score}:\n{}",
+            text()
+        ));
+    }
+    let all_met = d["objectives"]
+        .as_array()
+        .is_some_and(|os| os.iter().all(|o| !o["met"].is_null()));
+    if !all_met {
+        return Err(format!("{id}: an objective was not met:\n{}", text()));
+    }
+    Ok(planned_starts(&d))
+}
 
-    // The responder who does nothing.
+/// One idle run: the plan of fault times, or why it failed.
+fn idle_run(id: &str, clock: Duration) -> Result<Vec<f64>, String> {
     let idle = start(id, clock);
     let end = wait_end(&idle.lab, idle.drill, clock + Duration::from_secs(30));
-    assert_eq!(
-        end["outcome"], "timed_out",
-        "{id}: doing nothing must time out"
-    );
     let d = debrief(&idle.lab, idle.drill);
-    let score = d["scores"][0]["total"].as_f64().expect("score");
-    assert!(
-        score <= 30.0,
-        "{id}: doing nothing scored {score}:\n{}",
+    let text = || {
         idle.lab
             .get_text(&format!("/api/drills/{}/debrief?format=text", idle.drill))
-    );
+    };
+    if end["outcome"] != "timed_out" {
+        return Err(format!("{id}: doing nothing must time out:\n{}", text()));
+    }
+    let score = d["scores"][0]["total"].as_f64().unwrap_or(100.0);
+    if score > 30.0 {
+        return Err(format!("{id}: doing nothing scored {score}:\n{}", text()));
+    }
+    Ok(planned_starts(&d))
+}
+
+/// A run on a loaded 2-core machine can miss its compressed clock (a
+/// starved scrape, a slow rolling deploy): one more try with a fresh lab,
+/// saying why the first failed; a second failure fails the test.
+fn twice(what: &str, run: impl Fn() -> Result<Vec<f64>, String>) -> Vec<f64> {
+    match run() {
+        Ok(plan) => plan,
+        Err(first) => {
+            eprintln!("{what}: first try failed, trying once more:\n{first}");
+            run().unwrap_or_else(|second| panic!("{second}"))
+        }
+    }
+}
+
+/// The whole check for one bundled scenario.
+fn ideal_and_idle(id: &str) {
+    let clock = Duration::from_secs(120);
+    let ideal_plan = twice("ideal", || ideal_run(id, clock));
+    let idle_plan = twice("idle", || idle_run(id, clock));
     // Same seed, same fault times.
-    assert_eq!(planned_starts(&d), ideal_plan, "{id}: same seed, same plan");
+    assert_eq!(idle_plan, ideal_plan, "{id}: same seed, same plan");
 }
 
 macro_rules! scenario_tests {
