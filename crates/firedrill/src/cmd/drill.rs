@@ -35,7 +35,7 @@ async fn latest(client: &LabClient) -> Result<i64> {
         .await?;
     v.as_array()
         .and_then(|a| a.first())
-        .and_then(|d| d["id"].as_i64())
+        .and_then(|d| d["drill"].as_i64())
         .context("no drill has run in this lab yet: start one with `firedrill drill start`")
 }
 

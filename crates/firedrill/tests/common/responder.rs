@@ -138,7 +138,11 @@ fn act(lab: &Lab, m: &Value, people: &People, done_ops: &mut BTreeSet<String>) -
         Some((method, path, body)) => {
             done_ops.insert(format!("{path} {body}"));
             let (status, answer) = lab.call(method, &path, Some(&token), Some(body));
-            assert!(status < 300, "{path} answered {status}: {answer}");
+            if status >= 300 {
+                // As a person would: note it and go on (the drill's state
+                // says whether the fault is still there).
+                eprintln!("{path} answered {status}: {answer}");
+            }
             true
         }
         None => false,
