@@ -45,7 +45,15 @@ fn holdings(lab: &Lab) -> (BTreeSet<i64>, Value, Value, Value, Value, Value) {
         lab.get("/api/faults")["data"].clone(),
         lab.get("/api/tokens")["data"].clone(),
         lab.get("/api/pages?status=all")["data"].clone(),
-        lab.get("/api/lab/load")["data"].clone(),
+        // What was set (rate, pattern, journeys), not what is under way.
+        {
+            let mut load = lab.get("/api/lab/load")["data"].clone();
+            if let Some(o) = load.as_object_mut() {
+                o.remove("in_flight");
+                o.remove("effective_rps");
+            }
+            load
+        },
     )
 }
 
