@@ -58,26 +58,20 @@ async fn series(e: &DrillEngine, r: &DrillRecord) -> Vec<Series> {
     let step = ((end - start) / 240).max(1000);
     let mut out = empty_series(r);
     for s in &mut out {
-        let window = r
+        // The objective's own expression, its window filled.
+        let Some(expr) = r
             .scenario
             .objectives
             .iter()
             .find(|o| o.id == s.id)
-            .and_then(|o| match &o.check {
-                crate::scenario::Check::Query { window, .. } => Some(*window),
-                crate::scenario::Check::Journal { .. } => None,
-            })
-            .unwrap_or(std::time::Duration::from_secs(60));
-        let expr = crate::engine::expression(&s.expr, window);
+            .and_then(|o| o.check.promql())
+        else {
+            continue;
+        };
         let storage = e.storage().clone();
+        let engine = e.promql().clone();
         let result = tokio::task::spawn_blocking(move || {
-            telemetry::promql::Engine::default().range_query(
-                storage.as_ref(),
-                &expr,
-                start,
-                end,
-                step,
-            )
+            engine.range_query(storage.as_ref(), &expr, start, end, step)
         })
         .await;
         match result {

@@ -23,7 +23,6 @@ use wire::{EventSink, NewEvent};
 
 pub use apply::LabHands;
 pub use metrics::EngineMetrics;
-pub use objectives::expression;
 pub use persist::HistoryFilter;
 
 use crate::DrillError;
@@ -104,6 +103,11 @@ impl DrillEngine {
 
     pub fn storage(&self) -> &Arc<dyn Storage> {
         &self.storage
+    }
+
+    /// The PromQL engine objectives and debrief charts are evaluated with.
+    pub fn promql(&self) -> &telemetry::promql::Engine {
+        &self.promql
     }
 
     pub fn topology_name(&self) -> &str {

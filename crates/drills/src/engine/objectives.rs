@@ -11,11 +11,6 @@ use super::{DrillEngine, since};
 use crate::record::DrillRecord;
 use crate::scenario::Check;
 
-/// `expr` with `{{.window}}` filled.
-pub fn expression(expr: &str, window: std::time::Duration) -> String {
-    crate::scenario::fill_window(expr, window)
-}
-
 impl DrillEngine {
     /// The value of `expr` now: a scalar, or a vector of one sample.
     pub async fn evaluate(&self, expr: &str) -> Option<f64> {
@@ -73,7 +68,9 @@ impl DrillEngine {
             else {
                 continue;
             };
-            let value = self.evaluate(&expression(&expr, window)).await;
+            let value = self
+                .evaluate(&crate::scenario::fill_window(&expr, window))
+                .await;
             let st = &mut r.state.objectives[k];
             st.value = value;
             let holds = value.is_some_and(|v| op.holds(v, threshold));
