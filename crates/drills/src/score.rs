@@ -6,8 +6,9 @@
 //! - speed = weights.speed / 3 for each of acknowledge, mitigate, resolve ×
 //!   f(t / target): 1 up to the target, linearly down to 0 at 3× the
 //!   target, 0 when never;
-//! - clean = max(0, weights.clean − the costs of the person's wrong
-//!   operations);
+//! - clean = max(0, weights.clean × the share of objectives met − the
+//!   costs of the person's wrong operations): a clean response earns it,
+//!   doing nothing does not;
 //! - total = clamp(objectives + speed + clean − hint costs (the trainee's
 //!   only), 0, 100).
 
@@ -65,7 +66,9 @@ fn counts_for(actor: Actor, role: Role) -> bool {
     }
 }
 
-fn objectives_part(record: &DrillRecord, role: Role) -> Part {
+/// The objectives part, and the share of the person's objectives met (1
+/// when none applies).
+fn objectives_part(record: &DrillRecord, role: Role) -> (Part, f64) {
     let weight = record.scenario.scoring.objectives;
     let mut total = 0usize;
     let mut met = 0usize;
@@ -84,17 +87,18 @@ fn objectives_part(record: &DrillRecord, role: Role) -> Part {
         }
     }
     // Nothing to meet: nothing missed.
-    let points = if total == 0 {
-        weight
+    let share = if total == 0 {
+        1.0
     } else {
-        weight * met as f64 / total as f64
+        met as f64 / total as f64
     };
-    Part {
+    let part = Part {
         name: "objectives".into(),
-        points,
+        points: weight * share,
         max: weight,
         detail: format!("{met} of {total} met"),
-    }
+    };
+    (part, share)
 }
 
 fn speed_part(name: &str, t: Option<f64>, target: Duration, max: f64) -> Part {
@@ -115,7 +119,9 @@ fn speed_part(name: &str, t: Option<f64>, target: Duration, max: f64) -> Part {
     }
 }
 
-fn clean_part(record: &DrillRecord, person: &str) -> Part {
+/// `share`: of the person's objectives met; the clean weight is earned in
+/// that proportion, so standing by earns nothing for being harmless.
+fn clean_part(record: &DrillRecord, person: &str, share: f64) -> Part {
     let weight = record.scenario.scoring.clean;
     let wrong: Vec<_> = record
         .state
@@ -127,9 +133,14 @@ fn clean_part(record: &DrillRecord, person: &str) -> Part {
     let cost: f64 = wrong.iter().map(|w| w.cost).sum::<f64>() + 0.0;
     Part {
         name: "clean".into(),
-        points: (weight - cost).max(0.0),
+        points: (weight * share - cost).max(0.0),
         max: weight,
-        detail: format!("{} wrong operation(s), −{}", wrong.len(), num(cost)),
+        detail: format!(
+            "{} wrong operation(s), −{}; earned for {:.0}% of objectives met",
+            wrong.len(),
+            num(cost),
+            share * 100.0
+        ),
     }
 }
 
@@ -154,12 +165,13 @@ fn num(x: f64) -> String {
 pub fn score(record: &DrillRecord, timings: &Timings, person: &str, role: Role) -> Score {
     let s = &record.scenario.scoring;
     let third = s.speed / 3.0;
+    let (objectives, share) = objectives_part(record, role);
     let mut parts = vec![
-        objectives_part(record, role),
+        objectives,
         speed_part("acknowledge", timings.acknowledge_s, s.acknowledge, third),
         speed_part("mitigate", timings.mitigate_s, s.mitigate, third),
         speed_part("resolve", timings.resolve_s, s.resolve, third),
-        clean_part(record, person),
+        clean_part(record, person, share),
     ];
     if role == Role::Trainee {
         parts.push(hints_part(record));
@@ -212,11 +224,26 @@ mod tests {
     }
 
     #[test]
-    fn nothing_done_leaves_only_the_clean_part() {
+    fn nothing_done_scores_nothing_not_even_clean() {
         let s = score(&record(), &Timings::default(), "alice", Role::Trainee);
-        assert_eq!(s.total, 20.0);
-        assert_eq!(part(&s, "clean").points, 20.0);
+        assert_eq!(s.total, 0.0);
+        assert_eq!(part(&s, "clean").points, 0.0);
         assert_eq!(part(&s, "acknowledge").detail, "never");
+    }
+
+    #[test]
+    fn clean_is_earned_in_proportion_to_objectives_met() {
+        // Two objectives, one met (a guard that holds by itself): half the
+        // objectives and half the clean weight, less the costs.
+        let mut r = ideal();
+        assert_eq!(r.scenario.objectives.len(), 2);
+        r.state.objectives[0].met = None;
+        let s = score(&r, &Timings::default(), "alice", Role::Trainee);
+        assert_eq!(part(&s, "objectives").points, 25.0);
+        assert_eq!(part(&s, "clean").points, 10.0);
+        r.state.wrong = finished_record().state.wrong;
+        let s = score(&r, &Timings::default(), "alice", Role::Trainee);
+        assert_eq!(part(&s, "clean").points, 0.0);
     }
 
     #[test]
@@ -289,7 +316,8 @@ mod tests {
         let s = score(&r, &at_target(), "bob", Role::Shadow);
         assert_eq!(part(&s, "objectives").points, 0.0);
         assert!(s.parts.iter().all(|p| p.name != "hints"));
-        assert_eq!(s.total, 50.0);
+        // Speed only: no shadow objective met, so no clean points either.
+        assert_eq!(s.total, 30.0);
         // The trainee's objectives: only the one for anyone, met.
         let t = score(&r, &at_target(), "alice", Role::Trainee);
         assert_eq!(part(&t, "objectives").detail, "1 of 1 met");

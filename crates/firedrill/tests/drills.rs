@@ -171,22 +171,6 @@ fn ideal_and_idle(id: &str) {
     assert_eq!(idle_plan, ideal_plan, "{id}: same seed, same plan");
 }
 
-/// Not yet reliable on the compressed clock (their ideal runs missed an
-/// objective in one of three full runs on a loaded 2-core machine):
-/// health-flap's "no more ejections" after scaling out, weather-latency's
-/// latency objective after the tighter timeout. Run with `--ignored`.
-#[test]
-#[ignore = "not yet reliable on the compressed clock; see the comment above"]
-fn health_flap() {
-    ideal_and_idle("health-flap");
-}
-
-#[test]
-#[ignore = "not yet reliable on the compressed clock; see the comment above"]
-fn weather_latency() {
-    ideal_and_idle("weather-latency");
-}
-
 macro_rules! scenario_tests {
     ($($name:ident => $id:literal),* $(,)?) => {
         $(
@@ -203,6 +187,7 @@ scenario_tests! {
     bad_config_push => "bad-config-push",
     bad_release => "bad-release",
     gateway_frozen_instance => "gateway-frozen-instance",
+    health_flap => "health-flap",
     karma_bad_release => "karma-bad-release",
     log_disk_filling => "log-disk-filling",
     loud_not_cause => "loud-not-cause",
@@ -214,6 +199,7 @@ scenario_tests! {
     shadow_hung_checkout => "shadow-hung-checkout",
     surge_overload => "surge-overload",
     weather_blackhole => "weather-blackhole",
+    weather_latency => "weather-latency",
 }
 
 /// While the drill runs a trainee sees none of the answer; afterwards the

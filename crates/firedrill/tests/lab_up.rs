@@ -391,3 +391,39 @@ fn stopping_the_lab_stops_every_process() {
     assert!(left.is_empty(), "processes outlived the lab: {left:?}");
     assert!(!lab.data_dir().join("lab.json").exists());
 }
+
+/// Issue 11: a query that would run for hours does not keep the lab from
+/// stopping on Ctrl-C (SIGINT), and its client is told why instead of
+/// seeing a cut connection.
+#[test]
+fn ctrl_c_stops_the_lab_and_cancels_queries_under_way() {
+    let mut lab = Lab::start("shop", &["--rps", "5"]);
+    let pids = lab.pids();
+    let url = format!("{}/api/v1/query", lab.url);
+    let asking = std::thread::spawn(move || {
+        let r = reqwest::blocking::Client::new()
+            .post(url)
+            .form(&[("query", "count_over_time(vector(1)[1y:1ms])")])
+            .timeout(Duration::from_secs(120))
+            .send()
+            .map_err(|e| e.to_string())?;
+        let status = r.status().as_u16();
+        let body: serde_json::Value = r.json().map_err(|e| e.to_string())?;
+        Ok::<_, String>((status, body))
+    });
+    // The query is under way (it cannot finish in this time).
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!asking.is_finished(), "the endless query ended on its own");
+    let status = lab
+        .stop_with(nix::sys::signal::Signal::SIGINT)
+        .expect("up exited");
+    assert!(status.success(), "up did not stop cleanly on SIGINT: {status}");
+    let (code, body) = asking
+        .join()
+        .expect("the asking thread")
+        .expect("an answer, not a cut connection");
+    assert_eq!(code, 499, "{body}");
+    assert_eq!(body["errorType"], "canceled", "{body}");
+    let left: Vec<i32> = pids.iter().copied().filter(|&p| alive(p)).collect();
+    assert!(left.is_empty(), "processes outlived the lab: {left:?}");
+}

@@ -277,11 +277,17 @@ impl Lab {
 
     /// SIGTERM to `up`, then waits for it (SIGKILL after 20s).
     pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        self.stop_with(nix::sys::signal::Signal::SIGTERM)
+    }
+
+    /// `signal` to `up`, then waits for it (SIGKILL after 20s: a lab that
+    /// needs it has an exit status of "killed by signal 9").
+    pub fn stop_with(
+        &mut self,
+        signal: nix::sys::signal::Signal,
+    ) -> Option<std::process::ExitStatus> {
         let mut child = self.child.take()?;
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal);
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Ok(Some(s)) = child.try_wait() {
