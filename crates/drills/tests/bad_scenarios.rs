@@ -274,7 +274,7 @@ fn weather_latency_loads_with_an_injected_fault_and_an_attribute_condition() {
         ("config.changed", Some("cmd-weather"))
     );
     let cond = &when.attrs["set/timeout.weather-api"];
-    assert_eq!((cond.lte, cond.gte, &cond.equals), (Some(0.5), None, &None));
+    assert_eq!((cond.lte, cond.gte, &cond.equals), (Some(0.4), None, &None));
     let Check::Query { op, window, .. } = &s.objectives[1].check else {
         panic!("a query objective")
     };
