@@ -417,7 +417,10 @@ fn ctrl_c_stops_the_lab_and_cancels_queries_under_way() {
     let status = lab
         .stop_with(nix::sys::signal::Signal::SIGINT)
         .expect("up exited");
-    assert!(status.success(), "up did not stop cleanly on SIGINT: {status}");
+    assert!(
+        status.success(),
+        "up did not stop cleanly on SIGINT: {status}"
+    );
     let (code, body) = asking
         .join()
         .expect("the asking thread")

@@ -5,6 +5,11 @@ pub enum WheelError {
     /// The request is wrong (unknown category, template, empty answer).
     #[error("{0}")]
     Invalid(String),
+    /// The caller's role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{player} has an open card (#{id}): answer it or escalate first")]
+    OpenCard { player: String, id: i64 },
     #[error("no card #{0}")]
     NoCard(i64),
     #[error("{0} has no open card: spin one first with `firedrill wheel spin --player {0}`")]

@@ -16,12 +16,17 @@
 //! - [`record`]: the `command.run` middleware (the path a player took).
 
 pub mod answer;
+pub mod api;
 pub mod card;
 pub mod error;
 pub mod facts;
+pub mod game;
+pub mod persist;
+pub mod record;
 pub mod template;
 
 pub use answer::Answer;
 pub use card::{Card, Category};
 pub use error::WheelError;
 pub use facts::Facts;
+pub use game::Wheel;

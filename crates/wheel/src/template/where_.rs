@@ -113,8 +113,17 @@ fn top_instance(
     let mut jobs: Vec<&str> = samples.iter().map(|s| s.job.as_str()).collect();
     jobs.sort();
     jobs.dedup();
-    jobs.retain(|j| samples.iter().filter(|s| s.job == *j).count() >= 2);
-    let job = *pick(rng, &jobs)?;
+    let several: Vec<&str> = jobs
+        .iter()
+        .copied()
+        .filter(|j| samples.iter().filter(|s| s.job == *j).count() >= 2)
+        .collect();
+    // A service of several instances makes the better question.
+    let job = if several.is_empty() {
+        *pick(rng, &jobs)?
+    } else {
+        *pick(rng, &several)?
+    };
     let best = top(samples.iter().filter(|s| s.job == job))?;
     f.instance_name(&best.key)?;
     Some((job.to_string(), best.key.clone()))
@@ -209,8 +218,17 @@ fn routes_of<'a>(f: &'a Facts, rng: &mut Rng) -> Option<&'a str> {
     let mut jobs: Vec<&str> = f.metrics.route_p99.iter().map(|s| s.job.as_str()).collect();
     jobs.sort();
     jobs.dedup();
-    jobs.retain(|j| f.metrics.route_p99.iter().filter(|s| s.job == *j).count() >= 2);
-    pick(rng, &jobs).copied()
+    let several: Vec<&str> = jobs
+        .iter()
+        .copied()
+        .filter(|j| f.metrics.route_p99.iter().filter(|s| s.job == *j).count() >= 2)
+        .collect();
+    // A service of several routes makes the better question.
+    if several.is_empty() {
+        pick(rng, &jobs).copied()
+    } else {
+        pick(rng, &several).copied()
+    }
 }
 
 fn route_errs_most(f: &Facts, rng: &mut Rng) -> Option<Draft> {
