@@ -264,6 +264,12 @@ fn shop_templates_player_board_show_and_escalation() {
         (Some(2), Some(1), Some(1)),
         "{row}"
     );
+    let (ok, out, err) = lab.cli(&["drill", "history", "--trainee", "alice"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Wheel of Expertise cards of alice") && out.matches("answered").count() == 3,
+        "the player's history holds the cards next to drills:\n{out}"
+    );
     let (ok, out, err) = lab.cli(&["wheel", "board"]);
     assert!(
         ok && out.contains("alice") && out.contains("bob"),

@@ -57,6 +57,42 @@ fn print_card(c: &Value) {
     }
 }
 
+/// Cards as a table (`wheel cards`, and a player's `drill history`).
+pub fn print_cards(v: &Value) {
+    let rows: Vec<Vec<String>> = v
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            vec![
+                s(&c["id"]),
+                s(&c["player"]),
+                c["spun"]
+                    .as_str()
+                    .and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok())
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default(),
+                s(&c["category"]),
+                s(&c["template"]),
+                s(&c["state"]),
+                match c["correct"].as_bool() {
+                    Some(true) => "yes".into(),
+                    Some(false) => "no".into(),
+                    None => "-".into(),
+                },
+                secs(&c["seconds"]),
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            "CARD", "PLAYER", "SPUN", "CATEGORY", "TEMPLATE", "STATE", "GOOD", "TIME",
+        ],
+        &rows,
+    );
+}
+
 pub async fn run(cli: &Cli, c: &WheelCmd) -> Result<()> {
     let client = LabClient::new(cli);
     match c {
@@ -207,35 +243,7 @@ pub async fn run(cli: &Cli, c: &WheelCmd) -> Result<()> {
                 q.push(("session", x.to_string()));
             }
             let v = client.get_query("/api/wheel/cards", &q).await?;
-            output::emit(cli.output, &v, || {
-                let rows: Vec<Vec<String>> = v
-                    .as_array()
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|c| {
-                        vec![
-                            s(&c["id"]),
-                            s(&c["player"]),
-                            s(&c["category"]),
-                            s(&c["template"]),
-                            s(&c["state"]),
-                            match c["correct"].as_bool() {
-                                Some(true) => "yes".into(),
-                                Some(false) => "no".into(),
-                                None => "-".into(),
-                            },
-                            secs(&c["seconds"]),
-                        ]
-                    })
-                    .collect();
-                output::table(
-                    &[
-                        "CARD", "PLAYER", "CATEGORY", "TEMPLATE", "STATE", "GOOD", "TIME",
-                    ],
-                    &rows,
-                );
-            });
+            output::emit(cli.output, &v, || print_cards(&v));
         }
         WheelCmd::Templates => {
             let v = client.get("/api/wheel/templates").await?;

@@ -46,6 +46,22 @@ pub fn find(id: &str) -> Option<&'static Template> {
     all().iter().find(|t| t.id == id)
 }
 
+/// The templates as a markdown table per category (docs/wheel.md carries
+/// it between its `templates` markers; a test keeps them equal).
+pub fn markdown() -> String {
+    let mut out = String::new();
+    for c in Category::ALL {
+        out += &format!(
+            "\n### {}\n\n| template | question |\n|---|---|\n",
+            c.as_str().to_uppercase()
+        );
+        for t in all().iter().filter(|t| t.category == c) {
+            out += &format!("| `{}` | {} |\n", t.id, t.summary);
+        }
+    }
+    out
+}
+
 /// One of `items`, or `None` when there are none.
 pub(crate) fn pick<'a, T>(rng: &mut Rng, items: &'a [T]) -> Option<&'a T> {
     if items.is_empty() {
@@ -108,6 +124,33 @@ mod tests {
                     !d.truth.check(&wrong),
                     "{}: wrong answer {wrong:?} accepted",
                     t.id
+                );
+            }
+        }
+    }
+
+    /// docs/wheel.md lists the templates; `UPDATE_DOCS=1 cargo test -p
+    /// wheel` rewrites its list.
+    #[test]
+    fn docs_list_every_template() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/wheel.md");
+        let doc = std::fs::read_to_string(path).unwrap_or_default();
+        let (start, end) = (
+            "<!-- templates: generated -->\n",
+            "<!-- end of templates -->",
+        );
+        let (Some(a), Some(b)) = (doc.find(start), doc.find(end)) else {
+            panic!("docs/wheel.md lacks its template markers");
+        };
+        let want = markdown();
+        let have = &doc[a + start.len()..b];
+        if have != want {
+            if std::env::var_os("UPDATE_DOCS").is_some() {
+                let new = format!("{}{want}{}", &doc[..a + start.len()], &doc[b..]);
+                std::fs::write(path, new).unwrap_or_default();
+            } else {
+                panic!(
+                    "docs/wheel.md's template list is out of date: run UPDATE_DOCS=1 cargo test -p wheel"
                 );
             }
         }
