@@ -81,6 +81,16 @@ fn every_template_makes_a_checked_card(lab: &Lab, topology: &str) {
         })
         .unwrap_or_else(|| panic!("{topology}: template {id} made no card: {last}"));
         assert_eq!(card["template"], id);
+        let question = card["question"].as_str().unwrap_or_default();
+        assert!(
+            !question.contains("  ") && !question.contains(" ?"),
+            "{topology} {id}: a subject is missing from {question:?}"
+        );
+        if id == "what.journey-needs" {
+            // Every journey of both labs needs the entry and what it calls.
+            let n = card["truth"]["values"].as_array().map(Vec::len);
+            assert!(n.is_some_and(|n| n >= 2), "{topology}: {card}");
+        }
         let truth = &card["truth"];
         let cid = card["id"].as_i64().expect("card id");
         let check = |answer: &str| {

@@ -83,7 +83,12 @@ pub async fn gather(c: &Client, data_dir: &Path) -> Result<Facts, WheelError> {
             .iter()
             .map(|e| Endpoint {
                 method: s(&e["method"]),
-                path: s(&e["path"]),
+                // The topology's `route` (`/product/{id}`).
+                path: s(if e["route"].is_string() {
+                    &e["route"]
+                } else {
+                    &e["path"]
+                }),
                 calls: e["calls"]
                     .as_array()
                     .map(Vec::as_slice)
