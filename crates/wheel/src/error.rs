@@ -12,7 +12,9 @@ pub enum WheelError {
     OpenCard { player: String, id: i64 },
     #[error("no card #{0}")]
     NoCard(i64),
-    #[error("{0} has no open card: spin one first with `firedrill wheel spin --player {0}`")]
+    #[error(
+        "{0} has no open card: spin one first (`firedrill wheel spin`), or name the player (--player) or the card (--card)"
+    )]
     NoOpenCard(String),
     #[error("card #{id} is already {state}: spin another")]
     Closed { id: i64, state: String },

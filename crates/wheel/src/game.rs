@@ -303,8 +303,19 @@ impl Wheel {
                 },
             )
             .await?;
-            if let [only] = open.as_slice() {
-                return Ok(only.clone());
+            match open.as_slice() {
+                [only] => return Ok(only.clone()),
+                [] => {}
+                many => {
+                    return Err(WheelError::Invalid(format!(
+                        "{} cards are open ({}): name the player (--player) or the card (--card)",
+                        many.len(),
+                        many.iter()
+                            .map(|c| format!("#{} {}", c.id, c.player))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
             }
         }
         Err(WheelError::NoOpenCard(player))
