@@ -190,6 +190,9 @@ pub enum Command {
     /// Drills: scored incidents with a hidden fault; start, hint, end, debrief, history.
     #[command(subcommand)]
     Drill(DrillCmd),
+    /// Wheel of Expertise: question cards about the live lab; answer by showing how.
+    #[command(subcommand)]
+    Wheel(WheelCmd),
     /// Chaos: critical-path analysis of the running lab.
     #[command(subcommand)]
     Chaos(ChaosCmd),
@@ -859,6 +862,84 @@ pub enum FaultKindArg {
     Kill,
     Pause,
     BadVersion,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WheelCmd {
+    /// Draw a question card (who, what, where) for a player from the session's seed and the live lab.
+    #[command(
+        after_help = "Examples:\n  firedrill wheel spin --player alice\n  firedrill wheel spin --player alice --seed 42 --category where\n  FIREDRILL_TOKEN=fd_trainee_… firedrill wheel spin     # as yourself"
+    )]
+    Spin {
+        /// Who plays the card (default: the token's person; only an instructor may name another).
+        #[arg(long)]
+        player: Option<String>,
+        /// Same seed, same cards in the same lab (a new seed starts a new session).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Only questions of this category.
+        #[arg(long, value_parser = ["who", "what", "where"])]
+        category: Option<String>,
+        /// Instructors: this template (see `firedrill wheel templates`).
+        #[arg(long)]
+        template: Option<String>,
+        /// Start a new session even with the same seed.
+        #[arg(long)]
+        new_session: bool,
+    },
+    /// Answer the open card: a name, a number, or a comma-separated list (`none` for an empty one).
+    #[command(
+        after_help = "Examples:\n  firedrill wheel answer cart/1\n  firedrill wheel answer 'ad, cart, currency' --player alice\n  firedrill wheel answer 120 --card 7"
+    )]
+    Answer {
+        value: String,
+        /// Whose open card (default: the token's person, or the only open card).
+        #[arg(long)]
+        player: Option<String>,
+        /// This card instead of the player's open one.
+        #[arg(long)]
+        card: Option<i64>,
+    },
+    /// Don't know? Name whom you would ask: good when it is the service's primary on call.
+    #[command(after_help = "Example:\n  firedrill wheel escalate bob --player alice")]
+    Escalate {
+        person: String,
+        #[arg(long)]
+        player: Option<String>,
+        #[arg(long)]
+        card: Option<i64>,
+    },
+    /// A card (default: the latest) with the commands and queries its player ran, in order.
+    #[command(
+        after_help = "Examples:\n  firedrill wheel show\n  firedrill wheel show 7 --output json"
+    )]
+    Show {
+        card: Option<i64>,
+        /// The latest card of this player.
+        #[arg(long)]
+        player: Option<String>,
+    },
+    /// The session's board: players, cards, correct, escalated, time.
+    #[command(
+        after_help = "Examples:\n  firedrill wheel board\n  firedrill wheel board --session 2 --output json"
+    )]
+    Board {
+        #[arg(long)]
+        session: Option<i64>,
+    },
+    /// Cards played (a player's history with `--player`).
+    #[command(
+        after_help = "Examples:\n  firedrill wheel cards\n  firedrill wheel cards --player alice --output json"
+    )]
+    Cards {
+        #[arg(long)]
+        player: Option<String>,
+        #[arg(long)]
+        session: Option<i64>,
+    },
+    /// The question templates.
+    #[command(after_help = "Example:\n  firedrill wheel templates")]
+    Templates,
 }
 
 #[derive(Debug, Subcommand)]

@@ -27,7 +27,9 @@ impl LabClient {
             .clone()
             .or_else(|| datadir::read_token(&cli.data_dir).ok());
         LabClient {
-            client: wire::Client::new(&base, token),
+            client: wire::Client::new(&base, token)
+                .with_header(wheel::record::COMMAND, &command_line())
+                .with_header(wheel::record::INVOCATION, &invocation()),
             base: base.trim_end_matches('/').to_string(),
         }
     }
@@ -90,6 +92,60 @@ impl LabClient {
     }
 }
 
+/// This invocation's command line, as the journal's `command.run` shows
+/// it to a wheel player's team: `firedrill` and the arguments, quoted where
+/// needed, the value of `--token` left out.
+pub fn command_line() -> String {
+    redact(std::env::args().skip(1))
+}
+
+fn redact(args: impl Iterator<Item = String>) -> String {
+    let mut out = vec!["firedrill".to_string()];
+    let mut hide_next = false;
+    for a in args {
+        if hide_next {
+            out.push("***".into());
+            hide_next = false;
+        } else if a == "--token" {
+            out.push(a);
+            hide_next = true;
+        } else if a.starts_with("--token=") {
+            out.push("--token=***".into());
+        } else if a.is_empty()
+            || a.contains(|c: char| c.is_whitespace() || "'\"$`\\|&;<>(){}*?".contains(c))
+        {
+            out.push(format!("'{}'", a.replace('\'', "'\\''")));
+        } else {
+            out.push(a);
+        }
+    }
+    // A header value is visible ASCII: anything else is escaped.
+    out.join(" ")
+        .chars()
+        .flat_map(|c| {
+            let plain = c == ' ' || c.is_ascii_graphic();
+            let text: Vec<char> = if plain {
+                vec![c]
+            } else {
+                c.escape_unicode().collect()
+            };
+            text
+        })
+        .collect()
+}
+
+/// One id per process: every request of one command is recorded once.
+fn invocation() -> String {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        format!("{}-{}", std::process::id(), t.as_nanos())
+    })
+    .clone()
+}
+
 /// Splits `SERVICE/N` into its parts.
 pub fn split_target(target: &str) -> Result<(String, Option<u32>)> {
     match target.split_once('/') {
@@ -100,5 +156,39 @@ pub fn split_target(target: &str) -> Result<(String, Option<u32>)> {
             })?;
             Ok((s.to_string(), Some(n)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_lines_are_header_values() {
+        let args = |a: &[&str]| {
+            a.iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .into_iter()
+        };
+        let line = super::redact(args(&["wheel", "answer", "café\n"]));
+        assert_eq!(line, "firedrill wheel answer 'caf\\u{e9}\\u{a}'");
+        assert!(reqwest::header::HeaderValue::from_str(&line).is_ok());
+    }
+
+    #[test]
+    fn command_lines_are_quoted_and_tokens_hidden() {
+        let args = |a: &[&str]| {
+            a.iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .into_iter()
+        };
+        assert_eq!(
+            super::redact(args(&["query", "sum(rate(x[5m]))", "--token", "fd_secret"])),
+            "firedrill query 'sum(rate(x[5m]))' --token ***"
+        );
+        assert_eq!(
+            super::redact(args(&["--token=fd_x", "wheel", "answer", "it's"])),
+            "firedrill --token=*** wheel answer 'it'\\''s'"
+        );
     }
 }

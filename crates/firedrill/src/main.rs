@@ -11,6 +11,7 @@ mod oncall;
 mod output;
 mod progress;
 mod routes;
+mod wheel;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -83,6 +84,7 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Ticket(c) => cmd::page::ticket(cli, c).await,
         Command::Fault(c) => cmd::fault::run(cli, c).await,
         Command::Drill(c) => cmd::drill::run(cli, c).await,
+        Command::Wheel(c) => cmd::wheel::run(cli, c).await,
         Command::Chaos(c) => cmd::chaos::run(cli, c).await,
         Command::Experiment(c) => cmd::chaos::experiment(cli, c).await,
         Command::Notifications { limit, before } => {

@@ -43,6 +43,7 @@ pub fn all() -> impl Iterator<Item = &'static RouteAccess> {
         chaos::faults::api::ROUTES,
         store::api::ROUTES,
         drills::api::ROUTES,
+        wheel::api::ROUTES,
     ]
     .into_iter()
     .flatten()

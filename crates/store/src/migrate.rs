@@ -124,6 +124,33 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     CREATE INDEX notifications_state ON notifications (state);
     CREATE INDEX notifications_updated ON notifications (updated_ms)",
     ),
+    (
+        6,
+        "wheel of expertise",
+        "CREATE TABLE wheel_sessions (
+        id {id},
+        seed BIGINT NOT NULL,
+        started_ms BIGINT NOT NULL,
+        started_by TEXT NOT NULL
+    );
+    CREATE TABLE wheel_cards (
+        id {id},
+        session_id BIGINT NOT NULL,
+        n BIGINT NOT NULL,
+        player TEXT NOT NULL,
+        template TEXT NOT NULL,
+        category TEXT NOT NULL,
+        spun_ms BIGINT NOT NULL,
+        closed_ms BIGINT,
+        state TEXT NOT NULL,
+        given TEXT,
+        correct BIGINT,
+        card TEXT NOT NULL
+    );
+    CREATE INDEX wheel_cards_session ON wheel_cards (session_id, id);
+    CREATE INDEX wheel_cards_player ON wheel_cards (player, spun_ms);
+    CREATE INDEX wheel_cards_state ON wheel_cards (state)",
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

@@ -38,6 +38,8 @@ pub struct Client {
     base: String,
     http: reqwest::Client,
     token: Option<String>,
+    /// Sent with every request (the CLI's `x-firedrill-command`).
+    headers: Vec<(String, String)>,
 }
 
 impl Client {
@@ -53,7 +55,19 @@ impl Client {
                 .build()
                 .unwrap_or_default(),
             token,
+            headers: Vec::new(),
         }
+    }
+
+    /// Sends `name: value` with every request. A value that is not a valid
+    /// header value (control characters) is left out.
+    pub fn with_header(mut self, name: &str, value: &str) -> Client {
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok()
+            && reqwest::header::HeaderValue::from_str(value).is_ok()
+        {
+            self.headers.push((name.to_string(), value.to_string()));
+        }
+        self
     }
 
     pub fn base(&self) -> &str {
@@ -65,7 +79,10 @@ impl Client {
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let r = self.http.request(method, format!("{}{path}", self.base));
+        let mut r = self.http.request(method, format!("{}{path}", self.base));
+        for (name, value) in &self.headers {
+            r = r.header(name.as_str(), value.as_str());
+        }
         match &self.token {
             Some(t) => r.bearer_auth(t),
             None => r,

@@ -527,6 +527,64 @@ pub const KINDS: &[Kind] = &[
         ],
         "an objective of the drill was met",
     )),
+    // The Wheel of Expertise.
+    k(
+        "wheel.spun",
+        "the person who spun",
+        "player",
+        &[
+            ("card", "card id"),
+            ("session", "session id"),
+            ("seed", "the session's seed"),
+            ("n", "the card's number in the session"),
+            ("template", "question template id"),
+            ("category", "who, what or where"),
+            ("question", "the question"),
+        ],
+        "a question card was drawn for a player",
+    ),
+    k(
+        "wheel.answered",
+        "the person who answered",
+        "player",
+        &[
+            ("card", "card id"),
+            ("template", "question template id"),
+            ("answer", "what the player answered"),
+            ("correct", "whether it matched the truth taken at the spin"),
+            ("seconds", "time from the spin"),
+        ],
+        "a player answered their card",
+    ),
+    k(
+        "wheel.escalated",
+        "the person who escalated",
+        "player",
+        &[
+            ("card", "card id"),
+            ("template", "question template id"),
+            ("person", "whom the player would ask"),
+            ("correct", "whether that is the primary on call at the spin"),
+            ("seconds", "time from the spin"),
+        ],
+        "a player escalated their card instead of answering",
+    ),
+    k(
+        "command.run",
+        "the person of the token",
+        "the same person",
+        &[
+            ("card", "the player's open wheel card"),
+            (
+                "command",
+                "the CLI's command line (`x-firedrill-command`), if sent",
+            ),
+            ("method", "HTTP method of the request"),
+            ("path", "its path"),
+            ("query", "its query string, if any"),
+        ],
+        "a person with an open wheel card ran a command or called the API (once per CLI invocation)",
+    ),
 ];
 
 /// Families (the part before the dot) whose events reveal hidden state.
@@ -558,6 +616,7 @@ fn section(kind: &str) -> &'static str {
         "token" => "Access",
         "fault" | "experiment" => "Chaos",
         "drill" => "Drills",
+        "wheel" | "command" => "Wheel of Expertise",
         _ => "The lab",
     }
 }

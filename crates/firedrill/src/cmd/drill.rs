@@ -250,6 +250,16 @@ pub async fn run(cli: &Cli, cmd: &DrillCmd) -> Result<()> {
             } else {
                 q.push(("format", "text".to_string()));
                 print!("{}", client.get_text("/api/drills", &q).await?);
+                // A trainee's history also holds their wheel cards.
+                if let Some(t) = trainee {
+                    let cards = client
+                        .get_query("/api/wheel/cards", &[("player", t.clone())])
+                        .await?;
+                    if cards.as_array().is_some_and(|a| !a.is_empty()) {
+                        println!("\nWheel of Expertise cards of {t}:");
+                        crate::cmd::wheel::print_cards(&cards);
+                    }
+                }
             }
         }
     }

@@ -20,3 +20,4 @@ pub mod topology;
 pub mod trace;
 pub mod tsdb;
 pub mod up;
+pub mod wheel;

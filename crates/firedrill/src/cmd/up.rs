@@ -162,6 +162,16 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let drills =
         crate::drills::start(&sup, &loadgen, &faults, &journal, &monitoring, &oncall).await;
     tasks.spawn(drills.clone().run(Duration::from_millis(500)));
+    let wheel = match crate::wheel::start(&journal, &url, &token, &data_dir).await {
+        Ok(w) => w,
+        Err(e) => {
+            spinner.fail();
+            sup.shutdown().await;
+            stop.cancel();
+            server.abort();
+            return Err(e);
+        }
+    };
     let cp_metrics = Arc::new(ControlPlaneMetrics::new(&sup, &drills));
     let router = lab_api
         .router()
@@ -170,7 +180,11 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
         .merge(chaos::faults::api::router(faults.clone()))
         .merge(store::api::router(journal.clone(), tokens.clone()))
         .merge(drills::api::router(drills))
+        .merge(wheel::api::router(wheel.clone()))
         .merge(metrics_router(loadgen.clone(), cp_metrics));
+    // The recorder of players' commands runs inside the guard (it reads
+    // the caller the guard found).
+    let router = wheel::record::apply(wheel, router);
     let guard = wire::access::Guard::new(crate::routes::all(), Arc::new(tokens), open_reads);
     let router = guard.apply(router);
     let _ = router_tx.send(router);
