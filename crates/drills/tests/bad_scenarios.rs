@@ -155,7 +155,7 @@ fn every_problem_of_a_file_is_reported_at_once_in_file_order() {
 tests/bad/several-problems.yaml:4:13: difficulty: 0 is out of range: difficulty goes from 1 (a first drill) to 5
 tests/bad/several-problems.yaml:6:13: time_limit: must be longer than 0s
 tests/bad/several-problems.yaml:14:50: faults[0].remedies[0].when.subject: the shop lab has no service \"productcatalogue\" (services: frontend, productcatalog, currency, cart, cartcache, recommendation, ad, checkout, payment, shipping, email, discount)
-tests/bad/several-problems.yaml:19:19: objectives[0].event.kind: no event kind starts with \"pages.\" (families: lab., instance., deploy., rollback., service., config., load., alert., silence., notification., page., ticket., token., fault., experiment., drill.)";
+tests/bad/several-problems.yaml:19:19: objectives[0].event.kind: no event kind starts with \"pages.\" (families: lab., instance., deploy., rollback., service., config., load., alert., silence., notification., page., ticket., token., fault., experiment., drill., wheel., command.)";
     assert_eq!(got, want);
 }
 
