@@ -147,10 +147,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
         match crate::monitoring::Monitoring::start(&data_dir, sup.clone(), cp_addr, mon_cfg) {
             Ok(m) => m,
             Err(e) => {
-                spinner.fail();
-                sup.shutdown().await;
-                stop.cancel();
-                server.abort();
+                abandon(&spinner, &sup, &stop, &server).await;
                 return Err(e);
             }
         };
@@ -165,10 +162,7 @@ pub async fn run(cli: &Cli, args: &UpArgs) -> Result<()> {
     let wheel = match crate::wheel::start(&journal, &url, &token, &data_dir).await {
         Ok(w) => w,
         Err(e) => {
-            spinner.fail();
-            sup.shutdown().await;
-            stop.cancel();
-            server.abort();
+            abandon(&spinner, &sup, &stop, &server).await;
             return Err(e);
         }
     };
@@ -299,6 +293,20 @@ async fn wait_for_stop(shutdown: &Notify) {
 
 /// Serves whatever router is current (swapped once the lab is up) until
 /// `stop`, then finishes the requests under way.
+/// A start that failed once the instances were up: the spinner says so,
+/// the instances stop and the server ends.
+async fn abandon(
+    spinner: &Spinner,
+    sup: &Supervisor,
+    stop: &CancellationToken,
+    server: &tokio::task::JoinHandle<()>,
+) {
+    spinner.fail();
+    sup.shutdown().await;
+    stop.cancel();
+    server.abort();
+}
+
 async fn serve(
     listener: tokio::net::TcpListener,
     routers: tokio::sync::watch::Receiver<Router>,
